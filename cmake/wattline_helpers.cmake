@@ -1,0 +1,26 @@
+# Compiler flags shared by every target of the project.
+add_library(wattline_flags INTERFACE)
+target_compile_options(wattline_flags INTERFACE -Wall -Wextra -Wno-missing-field-initializers)
+if(WATTLINE_WERROR)
+  target_compile_options(wattline_flags INTERFACE -Werror)
+endif()
+if(WATTLINE_SANITIZE)
+  target_compile_options(wattline_flags INTERFACE -fsanitize=address,undefined
+                                                  -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(wattline_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
+# wattline_add_test(NAME name SOURCES ... LIBS ...): one GoogleTest binary, its tests discovered by CTest.
+include(GoogleTest)
+function(wattline_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} wattline_test_support GTest::gtest GTest::gtest_main
+                                          wattline_flags)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${T_NAME} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                       PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
+                       DISCOVERY_TIMEOUT 60)
+endfunction()
