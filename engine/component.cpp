@@ -6,30 +6,42 @@ namespace wattline {
 
 const char* to_string(data_kind k) {
   switch (k) {
-    case data_kind::none: return "none";
-    case data_kind::bytes: return "bytes";
-    case data_kind::records: return "records";
+  case data_kind::none:
+    return "none";
+  case data_kind::bytes:
+    return "bytes";
+  case data_kind::records:
+    return "records";
   }
   return "none";
 }
 
 const char* to_string(component_role r) {
   switch (r) {
-    case component_role::source: return "source";
-    case component_role::transform: return "transform";
-    case component_role::sink: return "sink";
+  case component_role::source:
+    return "source";
+  case component_role::transform:
+    return "transform";
+  case component_role::sink:
+    return "sink";
   }
   return "source";
 }
 
 const char* to_string(option_type t) {
   switch (t) {
-    case option_type::string: return "string";
-    case option_type::integer: return "integer";
-    case option_type::number: return "number";
-    case option_type::boolean: return "boolean";
-    case option_type::string_list: return "list of strings";
-    case option_type::any: return "map";
+  case option_type::string:
+    return "string";
+  case option_type::integer:
+    return "integer";
+  case option_type::number:
+    return "number";
+  case option_type::boolean:
+    return "boolean";
+  case option_type::string_list:
+    return "list of strings";
+  case option_type::any:
+    return "map";
   }
   return "string";
 }
@@ -45,7 +57,7 @@ bool component_registry::add(component_descriptor d) {
 }
 
 const component_descriptor* component_registry::find(component_role role,
-                                                      std::string_view type) const {
+                                                     std::string_view type) const {
   for (const auto& d : items_)
     if (d.role == role && d.type == type)
       return &d;

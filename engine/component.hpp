@@ -69,9 +69,11 @@ class options {
 public:
   options() = default;
   options(std::map<std::string, option_value, std::less<>> values, YAML::Node raw, std::string file)
-    : values_(std::move(values)), raw_(std::move(raw)), file_(std::move(file)) {}
+      : values_(std::move(values)), raw_(std::move(raw)), file_(std::move(file)) {}
 
-  [[nodiscard]] bool has(std::string_view name) const { return values_.find(name) != values_.end(); }
+  [[nodiscard]] bool has(std::string_view name) const {
+    return values_.find(name) != values_.end();
+  }
   [[nodiscard]] std::string str(std::string_view name, std::string fallback = {}) const {
     return get<std::string>(name, std::move(fallback));
   }
@@ -124,13 +126,13 @@ struct component_descriptor {
   /// What the component produces (none for sinks).
   data_kind output = data_kind::none;
   /// When set, computes the output kind from the options (e.g. a file source's format).
-  std::function<data_kind(const options&)> output_for;
+  std::function<data_kind(const wattline::options&)> output_for;
   std::vector<option_spec> options;
   /// Checks beyond the declared option types: cross-option rules, nested maps. `node` is the
   /// node's YAML map; report at exact locations via location_of().
-  std::function<void(const YAML::Node& node, const options& opts, const std::string& file,
+  std::function<void(const YAML::Node& node, const wattline::options& opts, const std::string& file,
                      diagnostics& diags)>
-    check;
+      check;
   /// Test-only components are hidden from describe, schema and docs.
   bool hidden = false;
 

@@ -9,9 +9,12 @@ namespace {
 
 const char* severity_name(severity s) {
   switch (s) {
-    case severity::error: return "error";
-    case severity::warning: return "warning";
-    case severity::note: return "note";
+  case severity::error:
+    return "error";
+  case severity::warning:
+    return "warning";
+  case severity::note:
+    return "note";
   }
   return "error";
 }

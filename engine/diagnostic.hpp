@@ -63,8 +63,8 @@ public:
 private:
   diagnostic& add(severity s, std::string message, source_location where, std::string hint,
                   std::size_t length) {
-    items_.push_back(diagnostic{s, std::move(message), std::move(where), length ? length : 1,
-                                std::move(hint), {}});
+    items_.push_back(diagnostic{
+        s, std::move(message), std::move(where), length ? length : 1, std::move(hint), {}});
     return items_.back();
   }
   std::vector<diagnostic> items_;

@@ -93,11 +93,20 @@ struct chunk {
 /// Returns the value as a double when it is numeric or bool; false otherwise.
 [[nodiscard]] inline bool as_double(const field_value& v, double& out) {
   switch (v.index()) {
-    case 0: out = std::get<double>(v); return true;
-    case 1: out = static_cast<double>(std::get<int64_t>(v)); return true;
-    case 2: out = static_cast<double>(std::get<uint64_t>(v)); return true;
-    case 3: out = std::get<bool>(v) ? 1.0 : 0.0; return true;
-    default: return false;
+  case 0:
+    out = std::get<double>(v);
+    return true;
+  case 1:
+    out = static_cast<double>(std::get<int64_t>(v));
+    return true;
+  case 2:
+    out = static_cast<double>(std::get<uint64_t>(v));
+    return true;
+  case 3:
+    out = std::get<bool>(v) ? 1.0 : 0.0;
+    return true;
+  default:
+    return false;
   }
 }
 
