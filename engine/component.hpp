@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@
 #include <vector>
 
 namespace wattline {
+
+struct node_spec;
+class component_instance;
 
 /// What flows on an edge: raw bytes (chunks) for decoders, or records.
 enum class data_kind { none, bytes, records };
@@ -133,6 +137,8 @@ struct component_descriptor {
   std::function<void(const YAML::Node& node, const wattline::options& opts, const std::string& file,
                      diagnostics& diags)>
       check;
+  /// Creates a running instance; the actor side of the component.
+  std::function<std::unique_ptr<component_instance>(const node_spec&)> make;
   /// Test-only components are hidden from describe, schema and docs.
   bool hidden = false;
 
@@ -165,3 +171,14 @@ private:
 };
 
 } // namespace wattline
+
+#define WATTLINE_PP_CAT_IMPL(a, b) a##b
+#define WATTLINE_PP_CAT(a, b) WATTLINE_PP_CAT_IMPL(a, b)
+
+/// The one registration line of a component file: `WATTLINE_REGISTER_COMPONENT(describe_x)` where
+/// `describe_x()` returns the component's descriptor (with its `make` factory).
+#define WATTLINE_REGISTER_COMPONENT(describe_fn)                                                   \
+  namespace {                                                                                      \
+  [[maybe_unused]] const bool WATTLINE_PP_CAT(wattline_registered_, __LINE__) =                    \
+      ::wattline::component_registry::instance().add(describe_fn());                               \
+  }
