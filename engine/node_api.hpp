@@ -18,7 +18,6 @@
 namespace wattline {
 
 struct node_spec;
-class node_metrics;
 
 /// What a node hands to its outputs: records, or raw byte chunks (exactly one is used).
 struct batch {
@@ -84,8 +83,6 @@ public:
 
   /// The handle for threads owned by the component.
   [[nodiscard]] virtual std::shared_ptr<node_mailbox> mailbox() = 0;
-  /// Counters of this node (records, bytes, errors, queue depth ...).
-  [[nodiscard]] virtual node_metrics& metrics() = 0;
   /// Sets a state detail shown in /health, e.g. "waiting for device /dev/ttyUSB0".
   virtual void set_detail(std::string detail) = 0;
 };
