@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set-up command 2: installs what is missing, builds everything, and runs the whole test suite
+# (one ctest run), then the decoder and config tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer. In CI (CI=true) warnings are errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+ctest --test-dir build --output-on-failure -j2 --timeout 300
+if [ "${WATTLINE_SKIP_SANITIZERS:-}" != "1" ]; then
+  BUILD_DIR=build-sanitize TARGETS="${SANITIZE_TARGETS:-sanitize_tests}" \
+    scripts/build.sh -DWATTLINE_SANITIZE=ON -DWATTLINE_BENCHMARKS=OFF
+  ctest --test-dir build-sanitize --output-on-failure -j2 --timeout 300 -L sanitize
+fi
