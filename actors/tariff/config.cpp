@@ -154,8 +154,11 @@ public:
 private:
   source_location loc(const YAML::Node& n) const { return location_of(n, file_); }
 
+  /// Length of the token for the caret underline; quoted scalars (tag "!") include the quotes.
   static std::size_t len(const YAML::Node& n) {
-    return n.IsScalar() ? std::max<std::size_t>(n.Scalar().size(), 1) : 1;
+    if (!n.IsScalar())
+      return 1;
+    return std::max<std::size_t>(n.Scalar().size() + (n.Tag() == "!" ? 2 : 0), 1);
   }
 
   void error(const YAML::Node& at, std::string message, std::string hint = {}) {
@@ -279,7 +282,6 @@ void parser::parse_tariff(const std::string& name, const YAML::Node& n, tariff_d
   if (!n.IsMap()) {
     error(n, "tariff '" + name + "' must be a map with 'import' (and optionally 'export')",
           "e.g. " + name + ": { import: 0.25, export: 0.08 }");
-    tariffs_ok_ = false;
     return;
   }
   check_keys(n, {"import", "export", "changes"}, "tariff option");
@@ -384,10 +386,19 @@ std::optional<uint8_t> parser::parse_day_word(const YAML::Node& at, const std::s
   if (auto dash = w.find('-'); dash != std::string::npos) {
     auto a = w.substr(0, dash), b = w.substr(dash + 1);
     int ia = day_index(a), ib = day_index(b);
+    // A typo like "mon-fir" is often closer as a whole to a day range ("mon-fri").
+    std::vector<std::string> ranges;
+    for (int x = 0; x < 7; ++x)
+      for (int y = 0; y < 7; ++y)
+        if (x != y)
+          ranges.push_back(std::string(day_short_names[x]) + '-' + day_short_names[y]);
+    auto range_guess = closest_match(w, ranges);
     bool ok = true;
     for (auto [part, idx] : {std::pair{a, ia}, std::pair{b, ib}})
       if (idx < 0 || idx == static_cast<int>(day_type::holiday)) {
         auto guess = closest_match(part, day_words());
+        if (guess.empty())
+          guess = range_guess;
         error(at, "unknown day name '" + part + "' in '" + word + "'",
               guess.empty() ? "use mon, tue, wed, thu, fri, sat, sun (ranges like mon-fri)"
                             : "did you mean '" + guess + "'?");
