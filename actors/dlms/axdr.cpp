@@ -1,0 +1,415 @@
+#include "actors/dlms/axdr.hpp"
+
+#include <bit>
+#include <cstring>
+
+namespace wattline::dlms {
+
+namespace {
+
+uint64_t read_be(std::span<const uint8_t> in, size_t pos, size_t n) noexcept {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i)
+    v = (v << 8) | in[pos + i];
+  return v;
+}
+
+/// Fixed encoded size of a type without its tag, or -1 for variable-length / container types.
+int fixed_size(data_type t) noexcept {
+  switch (t) {
+  case data_type::null_data:
+    return 0;
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::int8:
+  case data_type::uint8:
+  case data_type::enumeration:
+    return 1;
+  case data_type::int16:
+  case data_type::uint16:
+    return 2;
+  case data_type::int32:
+  case data_type::uint32:
+  case data_type::float32:
+    return 4;
+  case data_type::int64:
+  case data_type::uint64:
+  case data_type::float64:
+    return 8;
+  case data_type::date_time:
+    return 12;
+  case data_type::date:
+    return 5;
+  case data_type::time:
+    return 4;
+  default:
+    return -1;
+  }
+}
+
+bool known_type(uint8_t tag) noexcept {
+  switch (tag) {
+  case 0:
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+  case 5:
+  case 6:
+  case 9:
+  case 10:
+  case 12:
+  case 13:
+  case 15:
+  case 16:
+  case 17:
+  case 18:
+  case 19:
+  case 20:
+  case 21:
+  case 22:
+  case 23:
+  case 24:
+  case 25:
+  case 26:
+  case 27:
+  case 255:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Fills the value of a fixed-size node from `n` bytes at `pos`.
+void fill_fixed(data_node& node, std::span<const uint8_t> in, size_t pos, int n) {
+  const uint64_t raw = n > 0 && n <= 8 ? read_be(in, pos, static_cast<size_t>(n)) : 0;
+  switch (node.type) {
+  case data_type::int8:
+    node.i = static_cast<int8_t>(raw);
+    break;
+  case data_type::int16:
+    node.i = static_cast<int16_t>(raw);
+    break;
+  case data_type::int32:
+    node.i = static_cast<int32_t>(raw);
+    break;
+  case data_type::int64:
+    node.i = static_cast<int64_t>(raw);
+    break;
+  case data_type::float32: {
+    const auto bits = static_cast<uint32_t>(raw);
+    node.f = static_cast<double>(std::bit_cast<float>(bits));
+    break;
+  }
+  case data_type::float64:
+    node.f = std::bit_cast<double>(raw);
+    break;
+  case data_type::date_time:
+  case data_type::date:
+  case data_type::time:
+    node.offset = static_cast<uint32_t>(pos);
+    node.count = static_cast<uint32_t>(n);
+    break;
+  default:
+    node.u = raw;
+    break;
+  }
+}
+
+/// Type description of a compact array (IEC 62056-6-2 TypeDescription).
+struct type_desc {
+  data_type type = data_type::null_data;
+  uint32_t count = 0; // array element count
+  std::vector<type_desc> children;
+};
+
+axdr_status parse_desc(std::span<const uint8_t> in, size_t& pos, type_desc& d, int depth) {
+  if (depth > axdr_max_depth)
+    return axdr_status::malformed;
+  if (pos >= in.size())
+    return axdr_status::truncated;
+  const uint8_t tag = in[pos++];
+  if (!known_type(tag) || tag == 19 || tag == 255)
+    return axdr_status::malformed;
+  d.type = static_cast<data_type>(tag);
+  if (d.type == data_type::array) {
+    if (pos + 2 > in.size())
+      return axdr_status::truncated;
+    d.count = static_cast<uint32_t>(read_be(in, pos, 2));
+    pos += 2;
+    d.children.resize(1);
+    return parse_desc(in, pos, d.children[0], depth + 1);
+  }
+  if (d.type == data_type::structure) {
+    size_t n = 0;
+    if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
+      return st;
+    if (n > in.size() - pos)
+      return axdr_status::malformed; // every member needs at least one tag byte
+    d.children.resize(n);
+    for (auto& c : d.children)
+      if (auto st = parse_desc(in, pos, c, depth + 1); st != axdr_status::ok)
+        return st;
+  }
+  return axdr_status::ok;
+}
+
+axdr_status parse_untagged(std::span<const uint8_t> in, size_t& pos, const type_desc& d,
+                           std::vector<data_node>& out, int depth);
+
+axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type,
+                        std::vector<data_node>& out, int depth) {
+  if (depth > axdr_max_depth || out.size() >= axdr_max_nodes)
+    return axdr_status::malformed;
+  const size_t index = out.size();
+  out.push_back(data_node{});
+  out[index].type = type;
+  switch (type) {
+  case data_type::array:
+  case data_type::structure: {
+    size_t n = 0;
+    if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
+      return st;
+    if (n > in.size() - pos)
+      return axdr_status::truncated; // every element needs at least its tag byte
+    out[index].count = static_cast<uint32_t>(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (pos >= in.size())
+        return axdr_status::truncated;
+      const uint8_t tag = in[pos++];
+      if (!known_type(tag))
+        return axdr_status::malformed;
+      if (auto st = parse_value(in, pos, static_cast<data_type>(tag), out, depth + 1);
+          st != axdr_status::ok)
+        return st;
+    }
+    break;
+  }
+  case data_type::octet_string:
+  case data_type::visible_string:
+  case data_type::utf8_string: {
+    size_t n = 0;
+    if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
+      return st;
+    if (n > in.size() - pos)
+      return axdr_status::truncated;
+    out[index].offset = static_cast<uint32_t>(pos);
+    out[index].count = static_cast<uint32_t>(n);
+    pos += n;
+    break;
+  }
+  case data_type::bit_string: {
+    size_t bits = 0;
+    if (auto st = read_ber_length(in, pos, bits); st != axdr_status::ok)
+      return st;
+    const size_t n = (bits + 7) / 8;
+    if (n > in.size() - pos)
+      return axdr_status::truncated;
+    out[index].offset = static_cast<uint32_t>(pos);
+    out[index].count = static_cast<uint32_t>(n);
+    out[index].u = bits;
+    pos += n;
+    break;
+  }
+  case data_type::compact_array: {
+    type_desc desc;
+    if (auto st = parse_desc(in, pos, desc, depth + 1); st != axdr_status::ok)
+      return st;
+    size_t n = 0;
+    if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
+      return st;
+    if (n > in.size() - pos)
+      return axdr_status::truncated;
+    const auto contents = in.subspan(0, pos + n);
+    uint32_t elements = 0;
+    while (pos < contents.size()) {
+      const size_t before = pos;
+      if (auto st = parse_untagged(contents, pos, desc, out, depth + 1); st != axdr_status::ok)
+        return st == axdr_status::truncated ? axdr_status::malformed : st;
+      if (pos == before)
+        return axdr_status::malformed; // zero-size elements would never end
+      ++elements;
+    }
+    out[index].count = elements;
+    break;
+  }
+  case data_type::dont_care:
+  case data_type::null_data:
+    break;
+  default: {
+    const int n = fixed_size(type);
+    if (n < 0)
+      return axdr_status::malformed;
+    if (static_cast<size_t>(n) > in.size() - pos)
+      return axdr_status::truncated;
+    fill_fixed(out[index], in, pos, n);
+    pos += static_cast<size_t>(n);
+    break;
+  }
+  }
+  out[index].subtree = static_cast<uint32_t>(out.size() - index);
+  return axdr_status::ok;
+}
+
+axdr_status parse_untagged(std::span<const uint8_t> in, size_t& pos, const type_desc& d,
+                           std::vector<data_node>& out, int depth) {
+  if (depth > axdr_max_depth || out.size() >= axdr_max_nodes)
+    return axdr_status::malformed;
+  if (d.type == data_type::structure || d.type == data_type::array) {
+    const size_t index = out.size();
+    out.push_back(data_node{});
+    out[index].type = d.type;
+    const size_t n = d.type == data_type::structure ? d.children.size() : d.count;
+    out[index].count = static_cast<uint32_t>(n);
+    for (size_t k = 0; k < n; ++k) {
+      const auto& child = d.type == data_type::structure ? d.children[k] : d.children[0];
+      if (auto st = parse_untagged(in, pos, child, out, depth + 1); st != axdr_status::ok)
+        return st;
+    }
+    out[index].subtree = static_cast<uint32_t>(out.size() - index);
+    return axdr_status::ok;
+  }
+  return parse_value(in, pos, d.type, out, depth);
+}
+
+} // namespace
+
+axdr_status read_ber_length(std::span<const uint8_t> in, size_t& pos, size_t& length) noexcept {
+  if (pos >= in.size())
+    return axdr_status::truncated;
+  const uint8_t first = in[pos++];
+  if (first < 0x80) {
+    length = first;
+    return axdr_status::ok;
+  }
+  const size_t n = first & 0x7FU;
+  if (n == 0 || n > 3)
+    return axdr_status::malformed;
+  if (n > in.size() - pos)
+    return axdr_status::truncated;
+  length = static_cast<size_t>(read_be(in, pos, n));
+  pos += n;
+  return axdr_status::ok;
+}
+
+axdr_status parse_axdr(std::span<const uint8_t> in, size_t& pos, std::vector<data_node>& out) {
+  if (pos >= in.size())
+    return axdr_status::truncated;
+  const uint8_t tag = in[pos++];
+  if (!known_type(tag))
+    return axdr_status::malformed;
+  return parse_value(in, pos, static_cast<data_type>(tag), out, 0);
+}
+
+bool is_numeric(const data_node& n) noexcept {
+  switch (n.type) {
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::int8:
+  case data_type::int16:
+  case data_type::int32:
+  case data_type::int64:
+  case data_type::uint8:
+  case data_type::uint16:
+  case data_type::uint32:
+  case data_type::uint64:
+  case data_type::enumeration:
+  case data_type::float32:
+  case data_type::float64:
+    return true;
+  default:
+    return false;
+  }
+}
+
+double numeric_value(const data_node& n) noexcept {
+  switch (n.type) {
+  case data_type::int8:
+  case data_type::int16:
+  case data_type::int32:
+  case data_type::int64:
+    return static_cast<double>(n.i);
+  case data_type::float32:
+  case data_type::float64:
+    return n.f;
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::uint8:
+  case data_type::uint16:
+  case data_type::uint32:
+  case data_type::uint64:
+  case data_type::enumeration:
+    return static_cast<double>(n.u);
+  default:
+    return 0;
+  }
+}
+
+bool is_string(const data_node& n) noexcept {
+  return n.type == data_type::octet_string || n.type == data_type::visible_string ||
+         n.type == data_type::utf8_string;
+}
+
+std::span<const uint8_t> node_bytes(std::span<const uint8_t> in, const data_node& n) noexcept {
+  if (static_cast<size_t>(n.offset) + n.count > in.size())
+    return {};
+  return in.subspan(n.offset, n.count);
+}
+
+const char* type_name(data_type t) noexcept {
+  switch (t) {
+  case data_type::null_data:
+    return "null_data";
+  case data_type::array:
+    return "array";
+  case data_type::structure:
+    return "structure";
+  case data_type::boolean:
+    return "boolean";
+  case data_type::bit_string:
+    return "bit_string";
+  case data_type::int32:
+    return "int32";
+  case data_type::uint32:
+    return "uint32";
+  case data_type::octet_string:
+    return "octet_string";
+  case data_type::visible_string:
+    return "visible_string";
+  case data_type::utf8_string:
+    return "utf8_string";
+  case data_type::bcd:
+    return "bcd";
+  case data_type::int8:
+    return "int8";
+  case data_type::int16:
+    return "int16";
+  case data_type::uint8:
+    return "uint8";
+  case data_type::uint16:
+    return "uint16";
+  case data_type::compact_array:
+    return "compact_array";
+  case data_type::int64:
+    return "int64";
+  case data_type::uint64:
+    return "uint64";
+  case data_type::enumeration:
+    return "enum";
+  case data_type::float32:
+    return "float32";
+  case data_type::float64:
+    return "float64";
+  case data_type::date_time:
+    return "date_time";
+  case data_type::date:
+    return "date";
+  case data_type::time:
+    return "time";
+  case data_type::dont_care:
+    return "dont_care";
+  }
+  return "unknown";
+}
+
+} // namespace wattline::dlms

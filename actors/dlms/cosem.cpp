@@ -1,0 +1,347 @@
+#include "actors/dlms/cosem.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include <date/date.h>
+#include <date/tz.h>
+
+namespace wattline::dlms {
+
+namespace {
+
+void append_uint(std::string& s, unsigned v) {
+  char buf[4];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  s.append(buf, end);
+}
+
+bool parse_uint8(std::string_view s, uint8_t& out) {
+  unsigned v = 0;
+  if (s.empty())
+    return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || v > 255)
+    return false;
+  out = static_cast<uint8_t>(v);
+  return true;
+}
+
+} // namespace
+
+std::string obis_code::to_string() const {
+  std::string s;
+  s.reserve(20);
+  append_uint(s, a);
+  s.push_back('-');
+  append_uint(s, b);
+  s.push_back(':');
+  append_uint(s, c);
+  s.push_back('.');
+  append_uint(s, d);
+  s.push_back('.');
+  append_uint(s, e);
+  s.push_back('*');
+  append_uint(s, f);
+  return s;
+}
+
+std::string obis_code::short_string() const {
+  std::string s;
+  append_uint(s, c);
+  s.push_back('.');
+  append_uint(s, d);
+  s.push_back('.');
+  append_uint(s, e);
+  return s;
+}
+
+obis_code obis_code::from_bytes(std::span<const uint8_t> b) noexcept {
+  obis_code o;
+  if (b.size() >= 6) {
+    o.a = b[0];
+    o.b = b[1];
+    o.c = b[2];
+    o.d = b[3];
+    o.e = b[4];
+    o.f = b[5];
+  }
+  return o;
+}
+
+std::optional<obis_code> obis_code::parse(std::string_view text) {
+  // Split on any of - : . * and remember the separators to tell the forms apart.
+  std::vector<std::string_view> parts;
+  std::string seps;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == '-' || text[i] == ':' || text[i] == '.' || text[i] == '*') {
+      parts.push_back(text.substr(start, i - start));
+      if (i < text.size())
+        seps.push_back(text[i]);
+      start = i + 1;
+    }
+  }
+  uint8_t v[6] = {1, 0, 0, 0, 0, 255};
+  if (parts.size() == 3 && seps == "..") {
+    for (int k = 0; k < 3; ++k)
+      if (!parse_uint8(parts[static_cast<size_t>(k)], v[2 + k]))
+        return std::nullopt;
+  } else if ((parts.size() == 5 && seps == "-:..") || (parts.size() == 6 && seps == "-:..*") ||
+             (parts.size() == 6 && seps == ".....")) {
+    for (size_t k = 0; k < parts.size(); ++k)
+      if (!parse_uint8(parts[k], v[k]))
+        return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  return obis_code{v[0], v[1], v[2], v[3], v[4], v[5]};
+}
+
+bool looks_like_obis(std::span<const uint8_t> b) noexcept {
+  return b.size() == 6 && b[0] < 10 && b[1] <= 64 && b[3] < 128;
+}
+
+std::optional<cosem_datetime> parse_datetime(std::span<const uint8_t> b) noexcept {
+  if (b.size() != 12)
+    return std::nullopt;
+  cosem_datetime dt;
+  dt.year = static_cast<uint16_t>((b[0] << 8) | b[1]);
+  dt.month = b[2];
+  dt.day = b[3];
+  dt.weekday = b[4];
+  dt.hour = b[5];
+  dt.minute = b[6];
+  dt.second = b[7];
+  dt.hundredths = b[8];
+  dt.deviation = static_cast<int16_t>((b[9] << 8) | b[10]);
+  dt.status = b[11];
+  return dt;
+}
+
+std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept {
+  const auto dev = static_cast<uint16_t>(dt.deviation);
+  return {static_cast<uint8_t>(dt.year >> 8),
+          static_cast<uint8_t>(dt.year & 0xFF),
+          dt.month,
+          dt.day,
+          dt.weekday,
+          dt.hour,
+          dt.minute,
+          dt.second,
+          dt.hundredths,
+          static_cast<uint8_t>(dev >> 8),
+          static_cast<uint8_t>(dev & 0xFF),
+          dt.status};
+}
+
+std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz) noexcept {
+  using namespace std::chrono;
+  if (dt.year == 0xFFFF || dt.year < 1970 || dt.year > 2200 || dt.month < 1 || dt.month > 12 ||
+      dt.day < 1 || dt.day > 31 || dt.hour > 23 || dt.minute > 59 || dt.second > 59)
+    return std::nullopt;
+  if (dt.hundredths != 0xFF && dt.hundredths > 99)
+    return std::nullopt;
+  const date::year_month_day ymd{date::year{dt.year}, date::month{dt.month}, date::day{dt.day}};
+  if (!ymd.ok())
+    return std::nullopt;
+  const auto wall = date::sys_days{ymd}.time_since_epoch() + hours{dt.hour} + minutes{dt.minute} +
+                    seconds{dt.second} +
+                    milliseconds{dt.hundredths == 0xFF ? 0 : dt.hundredths * 10};
+  const auto wall_ns = duration_cast<nanoseconds>(wall);
+  if (dt.deviation_specified()) {
+    if (dt.deviation < -900 || dt.deviation > 900)
+      return std::nullopt;
+    return (wall_ns + duration_cast<nanoseconds>(minutes{dt.deviation})).count();
+  }
+  if (tz == nullptr)
+    return wall_ns.count();
+  try {
+    const date::local_time<nanoseconds> local{wall_ns};
+    const auto choose = (dt.status != 0xFF && (dt.status & cosem_datetime::status_dst))
+                            ? date::choose::earliest
+                            : date::choose::latest;
+    return tz->to_sys(local, choose).time_since_epoch().count();
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+apdu_status parse_data_notification(std::span<const uint8_t> apdu,
+                                    data_notification& out) noexcept {
+  if (apdu.empty() || apdu[0] != apdu_data_notification)
+    return apdu_status::malformed;
+  if (apdu.size() < 6)
+    return apdu_status::truncated;
+  out.invoke_id = (static_cast<uint32_t>(apdu[1]) << 24) | (static_cast<uint32_t>(apdu[2]) << 16) |
+                  (static_cast<uint32_t>(apdu[3]) << 8) | apdu[4];
+  out.time.reset();
+  size_t pos = 5;
+  const uint8_t first = apdu[pos];
+  if (first == 0x00) {
+    pos += 1;
+  } else if (first == 0x0C || first == 0x19) {
+    if (apdu.size() < pos + 13)
+      return apdu_status::truncated;
+    out.time = parse_datetime(apdu.subspan(pos + 1, 12));
+    pos += 13;
+  } else if (first == 0x09) {
+    if (apdu.size() < pos + 2)
+      return apdu_status::truncated;
+    const size_t n = apdu[pos + 1];
+    if (n >= 0x80)
+      return apdu_status::malformed;
+    if (apdu.size() < pos + 2 + n)
+      return apdu_status::truncated;
+    if (n == 12)
+      out.time = parse_datetime(apdu.subspan(pos + 2, 12));
+    pos += 2 + n;
+  } else {
+    return apdu_status::malformed;
+  }
+  out.body_offset = pos;
+  return pos < apdu.size() ? apdu_status::ok : apdu_status::truncated;
+}
+
+apdu_status parse_gbt(std::span<const uint8_t> apdu, gbt_block& out) noexcept {
+  if (apdu.empty() || apdu[0] != apdu_general_block_transfer)
+    return apdu_status::malformed;
+  if (apdu.size() < 7)
+    return apdu_status::truncated;
+  out.last = (apdu[1] & 0x80U) != 0;
+  out.streaming = (apdu[1] & 0x40U) != 0;
+  out.window = apdu[1] & 0x3FU;
+  out.number = static_cast<uint16_t>((apdu[2] << 8) | apdu[3]);
+  out.ack = static_cast<uint16_t>((apdu[4] << 8) | apdu[5]);
+  size_t pos = 6;
+  size_t n = 0;
+  switch (read_ber_length(apdu, pos, n)) {
+  case axdr_status::ok:
+    break;
+  case axdr_status::truncated:
+    return apdu_status::truncated;
+  default:
+    return apdu_status::malformed;
+  }
+  if (n > apdu.size() - pos)
+    return apdu_status::truncated;
+  out.data = apdu.subspan(pos, n);
+  out.size = pos + n;
+  return apdu_status::ok;
+}
+
+apdu_status parse_ciphered(std::span<const uint8_t> apdu, ciphered_apdu& out) noexcept {
+  if (apdu.empty() ||
+      (apdu[0] != apdu_general_glo_ciphering && apdu[0] != apdu_general_ded_ciphering))
+    return apdu_status::malformed;
+  out.tag = apdu[0];
+  size_t pos = 1;
+  size_t st_len = 0;
+  switch (read_ber_length(apdu, pos, st_len)) {
+  case axdr_status::ok:
+    break;
+  case axdr_status::truncated:
+    return apdu_status::truncated;
+  default:
+    return apdu_status::malformed;
+  }
+  if (st_len != 8)
+    return apdu_status::malformed;
+  if (apdu.size() < pos + 8)
+    return apdu_status::truncated;
+  for (size_t i = 0; i < 8; ++i)
+    out.system_title[i] = apdu[pos + i];
+  pos += 8;
+  size_t len = 0;
+  switch (read_ber_length(apdu, pos, len)) {
+  case axdr_status::ok:
+    break;
+  case axdr_status::truncated:
+    return apdu_status::truncated;
+  default:
+    return apdu_status::malformed;
+  }
+  if (len < 5)
+    return apdu_status::malformed;
+  if (len > apdu.size() - pos)
+    return apdu_status::truncated;
+  out.security_control = apdu[pos];
+  out.invocation_counter = (static_cast<uint32_t>(apdu[pos + 1]) << 24) |
+                           (static_cast<uint32_t>(apdu[pos + 2]) << 16) |
+                           (static_cast<uint32_t>(apdu[pos + 3]) << 8) | apdu[pos + 4];
+  const size_t tag_len = (out.security_control & 0x10U) ? 12 : 0;
+  if (len < 5 + tag_len)
+    return apdu_status::malformed;
+  out.payload = apdu.subspan(pos + 5, len - 5 - tag_len);
+  out.auth_tag = apdu.subspan(pos + len - tag_len, tag_len);
+  out.size = pos + len;
+  return apdu_status::ok;
+}
+
+bool has_llc(std::span<const uint8_t> b) noexcept {
+  return b.size() >= 3 && b[0] == 0xE6 && (b[1] == 0xE7 || b[1] == 0xE6) && b[2] == 0x00;
+}
+
+apdu_status apdu_extent(std::span<const uint8_t> buf, size_t max_size, size_t& size,
+                        std::vector<data_node>& scratch) {
+  size_t skip = 0;
+  if (!buf.empty() && buf[0] == 0xE6) {
+    if (buf.size() < 3)
+      return apdu_status::truncated;
+    if (!has_llc(buf))
+      return apdu_status::malformed;
+    skip = 3;
+  }
+  const auto apdu = buf.subspan(skip, std::min(buf.size() - skip, max_size));
+  if (apdu.empty())
+    return apdu_status::truncated;
+  apdu_status st = apdu_status::malformed;
+  size_t n = 0;
+  switch (apdu[0]) {
+  case apdu_data_notification: {
+    data_notification dn;
+    st = parse_data_notification(apdu, dn);
+    if (st != apdu_status::ok)
+      break;
+    scratch.clear();
+    size_t pos = dn.body_offset;
+    switch (parse_axdr(apdu, pos, scratch)) {
+    case axdr_status::ok:
+      n = pos;
+      st = apdu_status::ok;
+      break;
+    case axdr_status::truncated:
+      st = apdu_status::truncated;
+      break;
+    default:
+      st = apdu_status::malformed;
+      break;
+    }
+    break;
+  }
+  case apdu_general_block_transfer: {
+    gbt_block b;
+    st = parse_gbt(apdu, b);
+    n = b.size;
+    break;
+  }
+  case apdu_general_glo_ciphering:
+  case apdu_general_ded_ciphering: {
+    ciphered_apdu c;
+    st = parse_ciphered(apdu, c);
+    n = c.size;
+    break;
+  }
+  default:
+    return apdu_status::malformed;
+  }
+  // An APDU that still needs bytes although `max_size` are available is too large.
+  if (st == apdu_status::truncated && buf.size() - skip >= max_size)
+    return apdu_status::malformed;
+  if (st == apdu_status::ok)
+    size = skip + n;
+  return st;
+}
+
+} // namespace wattline::dlms

@@ -1,0 +1,142 @@
+#pragma once
+
+// COSEM building blocks of push messages: OBIS codes, date-time, and the headers of the APDUs a
+// meter pushes (data-notification 0x0F, general-block-transfer 0xE0, general-glo/ded-ciphering
+// 0xDB/0xDC).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/dlms/axdr.hpp"
+
+namespace date {
+class time_zone;
+} // namespace date
+
+namespace wattline::dlms {
+
+/// APDU tags handled by the decoder.
+inline constexpr uint8_t apdu_data_notification = 0x0F;
+inline constexpr uint8_t apdu_general_block_transfer = 0xE0;
+inline constexpr uint8_t apdu_general_glo_ciphering = 0xDB;
+inline constexpr uint8_t apdu_general_ded_ciphering = 0xDC;
+
+/// An OBIS code A-B:C.D.E*F.
+struct obis_code {
+  uint8_t a = 0, b = 0, c = 0, d = 0, e = 0, f = 255;
+
+  friend bool operator==(const obis_code&, const obis_code&) = default;
+
+  /// "A-B:C.D.E*F", e.g. "1-0:1.8.0*255".
+  [[nodiscard]] std::string to_string() const;
+  /// "C.D.E", the part smartmeter-datacollector compares on.
+  [[nodiscard]] std::string short_string() const;
+  /// Builds a code from 6 bytes.
+  [[nodiscard]] static obis_code from_bytes(std::span<const uint8_t> b) noexcept;
+  /// Parses "A-B:C.D.E*F", "A-B:C.D.E" (F = 255), "A.B.C.D.E.F" or "C.D.E" (A = 1, B = 0,
+  /// F = 255).
+  [[nodiscard]] static std::optional<obis_code> parse(std::string_view text);
+};
+
+/// smartmeter-datacollector's test whether 6 bytes are an OBIS code: A < 10, B <= 64, D < 128.
+[[nodiscard]] bool looks_like_obis(std::span<const uint8_t> bytes) noexcept;
+
+/// COSEM date-time (12 bytes): year, month, day, weekday, hour, minute, second, hundredths,
+/// deviation (minutes, UTC = local + deviation; 0x8000 = unspecified), clock status.
+struct cosem_datetime {
+  uint16_t year = 0xFFFF;
+  uint8_t month = 0xFF, day = 0xFF, weekday = 0xFF;
+  uint8_t hour = 0xFF, minute = 0xFF, second = 0xFF, hundredths = 0xFF;
+  int16_t deviation = static_cast<int16_t>(0x8000);
+  uint8_t status = 0xFF;
+
+  /// Deviation value meaning "not specified".
+  static constexpr int16_t unspecified_deviation = static_cast<int16_t>(0x8000);
+  /// Clock status bit: daylight saving time active.
+  static constexpr uint8_t status_dst = 0x80;
+
+  [[nodiscard]] bool deviation_specified() const noexcept {
+    return deviation != unspecified_deviation;
+  }
+  friend bool operator==(const cosem_datetime&, const cosem_datetime&) = default;
+};
+
+/// Decodes 12 date-time bytes (no validation of the field values).
+[[nodiscard]] std::optional<cosem_datetime> parse_datetime(std::span<const uint8_t> b) noexcept;
+
+/// Encodes a date-time into its 12 bytes.
+[[nodiscard]] std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept;
+
+/// Converts to UTC nanoseconds since the epoch. A specified deviation gives UTC = local +
+/// deviation. An unspecified deviation takes the time as wall time in `tz` (UTC when null); an
+/// ambiguous wall time (DST end) resolves with the DST status bit, a nonexistent one (DST start)
+/// maps to the transition. Returns nullopt for wildcards (0xFF..), out-of-range fields or DST
+/// month/day markers.
+[[nodiscard]] std::optional<int64_t> to_utc_ns(const cosem_datetime& dt,
+                                               const date::time_zone* tz) noexcept;
+
+/// Result of parsing an APDU header.
+enum class apdu_status : uint8_t { ok, truncated, malformed };
+
+/// Header of a data-notification: 0x0F, long-invoke-id-and-priority, optional date-time (absent
+/// `00`, `0C`+12, typed octet-string `09 0C`+12, typed date-time `19`+12).
+struct data_notification {
+  uint32_t invoke_id = 0;
+  std::optional<cosem_datetime> time;
+  /// Offset of the notification body (one A-XDR `Data`) in the APDU.
+  size_t body_offset = 0;
+};
+
+/// Parses the data-notification header at `apdu[0]`.
+[[nodiscard]] apdu_status parse_data_notification(std::span<const uint8_t> apdu,
+                                                  data_notification& out) noexcept;
+
+/// One general-block-transfer block.
+struct gbt_block {
+  bool last = false;
+  bool streaming = false;
+  uint8_t window = 0;
+  uint16_t number = 0;
+  uint16_t ack = 0;
+  std::span<const uint8_t> data;
+  /// Bytes of this APDU.
+  size_t size = 0;
+};
+
+/// Parses a general-block-transfer APDU at `apdu[0]`.
+[[nodiscard]] apdu_status parse_gbt(std::span<const uint8_t> apdu, gbt_block& out) noexcept;
+
+/// A general-glo- or general-ded-ciphering APDU.
+struct ciphered_apdu {
+  uint8_t tag = 0;
+  std::array<uint8_t, 8> system_title{};
+  uint8_t security_control = 0;
+  uint32_t invocation_counter = 0;
+  /// Ciphertext (or plaintext when only authenticated).
+  std::span<const uint8_t> payload;
+  /// The 12-byte authentication tag when security control has bit 0x10; empty otherwise.
+  std::span<const uint8_t> auth_tag;
+  /// Bytes of this APDU.
+  size_t size = 0;
+};
+
+/// Parses a 0xDB / 0xDC APDU at `apdu[0]`.
+[[nodiscard]] apdu_status parse_ciphered(std::span<const uint8_t> apdu,
+                                         ciphered_apdu& out) noexcept;
+
+/// Size of the complete APDU at `buf[0]` (LLC `E6 E7 00` / `E6 E6 00` prefix included), used to
+/// delimit raw APDU streams. `scratch` is reused for the A-XDR walk. APDUs longer than
+/// `max_size` are malformed.
+[[nodiscard]] apdu_status apdu_extent(std::span<const uint8_t> buf, size_t max_size, size_t& size,
+                                      std::vector<data_node>& scratch);
+
+/// True when `b` starts with an LLC header `E6 E7 00` or `E6 E6 00`.
+[[nodiscard]] bool has_llc(std::span<const uint8_t> b) noexcept;
+
+} // namespace wattline::dlms

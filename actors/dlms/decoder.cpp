@@ -1,0 +1,1044 @@
+#include "actors/dlms/decoder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <date/tz.h>
+
+#include "actors/dlms/axdr.hpp"
+#include "actors/dlms/cosem.hpp"
+#include "actors/dlms/hdlc.hpp"
+#include "actors/dlms/mbus.hpp"
+#include "actors/dlms/obis_map.hpp"
+
+namespace wattline::dlms {
+
+std::string_view error_name(error_kind kind) noexcept {
+  switch (kind) {
+  case error_kind::crc:
+    return "crc";
+  case error_kind::framing:
+    return "framing";
+  case error_kind::garbage:
+    return "garbage";
+  case error_kind::truncated:
+    return "truncated";
+  case error_kind::segment_sequence:
+    return "segment_sequence";
+  case error_kind::oversize:
+    return "oversize";
+  case error_kind::gbt_gap:
+    return "gbt_gap";
+  case error_kind::gbt_duplicate:
+    return "gbt_duplicate";
+  case error_kind::gbt_incomplete:
+    return "gbt_incomplete";
+  case error_kind::no_key:
+    return "no_key";
+  case error_kind::wrong_key:
+    return "wrong_key";
+  case error_kind::auth_failed:
+    return "auth_failed";
+  case error_kind::unsupported_security:
+    return "unsupported_security";
+  case error_kind::unknown_apdu:
+    return "unknown_apdu";
+  case error_kind::malformed_data:
+    return "malformed_data";
+  case error_kind::unknown_shape:
+    return "unknown_shape";
+  case error_kind::no_values:
+    return "no_values";
+  }
+  return "unknown";
+}
+
+std::string parse_key(std::string_view hex, std::optional<aes_key>& out) {
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.front())))
+    hex.remove_prefix(1);
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back())))
+    hex.remove_suffix(1);
+  if (hex.empty()) {
+    out.reset();
+    return {};
+  }
+  if (hex.size() != 32)
+    return "key must be 32 hex digits (16 bytes), got " + std::to_string(hex.size()) +
+           " characters";
+  aes_key k{};
+  for (size_t i = 0; i < 32; ++i) {
+    const char ch = hex[i];
+    int v = -1;
+    if (ch >= '0' && ch <= '9')
+      v = ch - '0';
+    else if (ch >= 'a' && ch <= 'f')
+      v = ch - 'a' + 10;
+    else if (ch >= 'A' && ch <= 'F')
+      v = ch - 'A' + 10;
+    if (v < 0)
+      return "key must be 32 hex digits (16 bytes); character " + std::to_string(i + 1) +
+             " is not a hex digit";
+    k[i / 2] = static_cast<uint8_t>(k[i / 2] | (i % 2 == 0 ? v << 4 : v));
+  }
+  out = k;
+  return {};
+}
+
+std::string validate(const options& opts) {
+  if (find_profile(opts.profile) == nullptr) {
+    std::string names;
+    for (const auto& p : profiles()) {
+      if (!names.empty())
+        names += ", ";
+      names += p.name;
+    }
+    return "unknown profile '" + opts.profile + "' (known: " + names + ")";
+  }
+  if (!opts.timezone.empty()) {
+    try {
+      (void)date::locate_zone(opts.timezone);
+    } catch (const std::exception&) {
+      return "unknown time zone '" + opts.timezone + "' (expected an IANA name like Europe/Zurich)";
+    }
+  }
+  for (const auto& f : opts.fields) {
+    std::string err;
+    if (!parse_field_spec(f, err))
+      return err;
+  }
+  if (opts.auth_key && !opts.key)
+    return "auth_key given without key";
+  if (opts.max_message_size < 256)
+    return "max_message_size must be at least 256 bytes";
+  return {};
+}
+
+namespace {
+
+std::string hex_string(std::span<const uint8_t> b) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (uint8_t x : b) {
+    s.push_back(digits[x >> 4]);
+    s.push_back(digits[x & 0x0F]);
+  }
+  return s;
+}
+
+/// System title for messages (not secret): hex.
+std::string describe_system_title(std::span<const uint8_t, 8> st) {
+  return hex_string(st);
+}
+
+double apply_scaler(double raw, int scaler) {
+  static constexpr double pow10[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
+                                     1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+  if (scaler == 0)
+    return raw;
+  if (scaler > 0)
+    return scaler <= 12 ? raw * pow10[scaler] : raw * std::pow(10.0, scaler);
+  return -scaler <= 12 ? raw / pow10[-scaler] : raw / std::pow(10.0, -scaler);
+}
+
+/// smartmeter-datacollector's meter-id objects: x-x:42.0.0, 0-x:96.1.0..9, 1-x:0.0.0..9.
+bool is_id_obis(const obis_code& o) noexcept {
+  if (o.c == 42 && o.d == 0 && o.e == 0)
+    return true;
+  if (o.a == 0 && o.c == 96 && o.d == 1 && o.e <= 9)
+    return true;
+  return o.a == 1 && o.c == 0 && o.d == 0 && o.e <= 9;
+}
+
+bool is_clock_obis(const obis_code& o) noexcept {
+  return o.a == 0 && o.c == 1 && o.d == 0 && o.e == 0;
+}
+
+bool is_push_setup(const obis_code& o) noexcept {
+  return o.a == 0 && o.c == 25 && o.d == 9;
+}
+
+bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
+  return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
+         n[i + 1].type == data_type::int8 && n[i + 2].type == data_type::enumeration;
+}
+
+} // namespace
+
+struct decoder::impl {
+  explicit impl(options o) : opts(std::move(o)) {
+    if (auto err = validate(opts); !err.empty())
+      throw std::invalid_argument("dlms decoder: " + err);
+    prof = find_profile(opts.profile);
+    try {
+      tz = opts.timezone.empty() ? date::current_zone() : date::locate_zone(opts.timezone);
+    } catch (const std::exception&) {
+      tz = nullptr; // host zone unknown: wall times are taken as UTC
+    }
+    if (opts.key)
+      cipher = std::make_unique<aes_gcm>(*opts.key);
+    for (const auto& f : opts.fields) {
+      std::string err;
+      user_fields.push_back(*parse_field_spec(f, err));
+    }
+    for (const auto& list : prof->field_lists) {
+      std::vector<field_spec> specs;
+      for (auto f : list) {
+        std::string err;
+        if (auto s = parse_field_spec(f, err))
+          specs.push_back(*s);
+      }
+      profile_fields.push_back(std::move(specs));
+    }
+  }
+
+  // ---- configuration ----
+  options opts;
+  const profile_info* prof = nullptr;
+  const date::time_zone* tz = nullptr;
+  std::unique_ptr<aes_gcm> cipher;
+  std::vector<field_spec> user_fields;
+  std::vector<std::vector<field_spec>> profile_fields;
+
+  // ---- state ----
+  decoder_stats st;
+  std::vector<uint8_t> buf;
+  size_t pos = 0;
+  bool after_frame = false;     // pos is at the closing flag of an accepted frame
+  bool resyncing = false;       // skipping the remains of a rejected frame
+  size_t garbage_run = 0;       // skipped bytes not yet reported
+  std::vector<uint8_t> seg_buf; // HDLC segmentation
+  bool seg_active = false;
+  std::vector<uint8_t> mbus_buf; // M-Bus segments
+  bool mbus_active = false;
+  uint8_t mbus_next = 0;
+  enum class gbt_state : uint8_t { idle, collecting, discarding } gbt = gbt_state::idle;
+  uint16_t gbt_next = 0;
+  std::vector<uint8_t> gbt_buf;
+  std::vector<uint8_t> gbt_msg;
+  std::vector<uint8_t> plain;
+  std::vector<uint8_t> aad;
+  std::vector<data_node> nodes;
+  std::string cached_id;
+
+  // ---- per feed ----
+  decode_result* out = nullptr;
+  int64_t now = 0;
+
+  void error(error_kind k, std::string msg) {
+    flush_garbage();
+    report(k, std::move(msg));
+  }
+
+  void report(error_kind k, std::string msg) {
+    st.errors[static_cast<size_t>(k)]++;
+    out->errors.push_back(error_event{k, std::move(msg), now});
+  }
+
+  void flush_garbage() {
+    if (garbage_run > 0) {
+      const size_t n = garbage_run;
+      garbage_run = 0;
+      report(error_kind::garbage, std::to_string(n) + " bytes outside any frame skipped");
+    }
+  }
+
+  void skip(size_t n) {
+    if (after_frame) {
+      // The closing flag of the previous frame, not garbage.
+      after_frame = false;
+      pos += 1;
+      n -= 1;
+    }
+    if (!resyncing)
+      garbage_run += n;
+    pos += n;
+  }
+
+  /// Skips to the next byte that may start a frame / APDU.
+  void skip_to_candidate() {
+    size_t i = pos + 1;
+    const bool raw = opts.framing == transport::raw;
+    for (; i < buf.size(); ++i) {
+      const uint8_t b = buf[i];
+      if (raw ? (b == 0x0F || b == 0xDB || b == 0xDC || b == 0xE0 || b == 0xE6)
+              : ((b == hdlc_flag && opts.framing != transport::mbus) ||
+                 (b == mbus_start && opts.framing != transport::hdlc)))
+        break;
+    }
+    skip(i - pos);
+  }
+
+  void accept_frame() {
+    flush_garbage();
+    resyncing = false;
+    st.frames++;
+  }
+
+  void reject_frame(error_kind k, std::string msg) {
+    error(k, std::move(msg));
+    after_frame = false;
+    resyncing = true;
+    pos += 1;
+  }
+
+  void run() {
+    const bool raw = opts.framing == transport::raw;
+    while (pos < buf.size()) {
+      const auto avail = std::span<const uint8_t>(buf).subspan(pos);
+      const uint8_t b = avail[0];
+      if (raw) {
+        if (b == 0x0F || b == 0xDB || b == 0xDC || b == 0xE0 || b == 0xE6) {
+          size_t n = 0;
+          const auto s = apdu_extent(avail, opts.max_message_size, n, nodes);
+          if (s == apdu_status::truncated)
+            return;
+          if (s == apdu_status::ok && n > 0) {
+            accept_frame();
+            after_frame = false;
+            pos += n;
+            link_payload(avail.first(n));
+            continue;
+          }
+        }
+        skip_to_candidate();
+        continue;
+      }
+      if (b == hdlc_flag && opts.framing != transport::mbus) {
+        if (avail.size() < 2)
+          return;
+        if (avail[1] == hdlc_flag) { // flag fill or closing + opening flag
+          after_frame = false;
+          pos += 1;
+          continue;
+        }
+        hdlc_frame f;
+        switch (parse_hdlc(avail, f)) {
+        case hdlc_status::need_more:
+          return;
+        case hdlc_status::ok:
+          accept_frame();
+          pos += f.size;
+          after_frame = true;
+          hdlc(f);
+          continue;
+        case hdlc_status::bad_hcs:
+          reject_frame(error_kind::crc, "HDLC header checksum (HCS) mismatch");
+          continue;
+        case hdlc_status::bad_fcs:
+          reject_frame(error_kind::crc, "HDLC frame checksum (FCS) mismatch");
+          continue;
+        case hdlc_status::bad_flag:
+          reject_frame(error_kind::framing, "HDLC closing flag missing");
+          continue;
+        case hdlc_status::not_a_frame:
+          skip_to_candidate();
+          continue;
+        }
+      }
+      if (b == mbus_start && opts.framing != transport::hdlc) {
+        mbus_frame f;
+        switch (parse_mbus(avail, f)) {
+        case mbus_status::need_more:
+          return;
+        case mbus_status::ok:
+          accept_frame();
+          after_frame = false;
+          pos += f.size;
+          mbus(f);
+          continue;
+        case mbus_status::bad_checksum:
+          reject_frame(error_kind::crc, "M-Bus checksum mismatch");
+          continue;
+        case mbus_status::bad_stop:
+          reject_frame(error_kind::framing, "M-Bus stop byte missing");
+          continue;
+        case mbus_status::not_a_frame:
+          skip_to_candidate();
+          continue;
+        }
+      }
+      skip_to_candidate();
+    }
+  }
+
+  std::vector<uint8_t> frame_copy;
+
+  // ---------------------------------------------------------------- link layer
+
+  void hdlc(const hdlc_frame& f) {
+    if (!hdlc_carries_data(f.control) || f.info.empty())
+      return;
+    auto info = f.info;
+    const bool first = has_llc(info);
+    if (seg_active && first) {
+      error(error_kind::truncated, "HDLC segmented message incomplete: a new message started");
+      seg_active = false;
+      seg_buf.clear();
+    }
+    if (!seg_active) {
+      if (first)
+        info = info.subspan(3);
+      if (f.segmented) {
+        seg_buf.assign(info.begin(), info.end());
+        seg_active = true;
+        return;
+      }
+      link_payload(info);
+      return;
+    }
+    if (seg_buf.size() + info.size() > opts.max_message_size) {
+      error(error_kind::oversize, "HDLC segmented message exceeds max_message_size");
+      seg_active = false;
+      seg_buf.clear();
+      return;
+    }
+    seg_buf.insert(seg_buf.end(), info.begin(), info.end());
+    if (!f.segmented) {
+      seg_active = false;
+      frame_copy.swap(seg_buf);
+      seg_buf.clear();
+      link_payload(frame_copy);
+    }
+  }
+
+  void mbus(const mbus_frame& f) {
+    if (f.data.size() < 2) {
+      error(error_kind::framing, "M-Bus frame without transport SAPs");
+      return;
+    }
+    const auto payload = f.data.subspan(2);
+    const uint8_t seq = f.ci & 0x0F;
+    const bool final = (f.ci & 0x10) != 0;
+    if (seq == 0) {
+      if (mbus_active)
+        error(error_kind::truncated, "M-Bus segmented message incomplete: a new message started");
+      mbus_buf.assign(payload.begin(), payload.end());
+      mbus_active = true;
+      mbus_next = 1;
+    } else if (mbus_active && seq == mbus_next) {
+      if (mbus_buf.size() + payload.size() > opts.max_message_size) {
+        error(error_kind::oversize, "M-Bus segmented message exceeds max_message_size");
+        mbus_active = false;
+        return;
+      }
+      mbus_buf.insert(mbus_buf.end(), payload.begin(), payload.end());
+      mbus_next = static_cast<uint8_t>((mbus_next + 1) & 0x0F);
+    } else {
+      error(error_kind::segment_sequence,
+            "M-Bus segment " + std::to_string(seq) +
+                (mbus_active ? " where " + std::to_string(mbus_next) + " was expected"
+                             : " without segment 0"));
+      mbus_active = false;
+      return;
+    }
+    if (final) {
+      mbus_active = false;
+      frame_copy.swap(mbus_buf);
+      mbus_buf.clear();
+      link_payload(frame_copy);
+    }
+  }
+
+  /// One link-layer message: one or more APDUs, each optionally behind an LLC header.
+  void link_payload(std::span<const uint8_t> p) {
+    size_t at = 0;
+    bool first = true;
+    while (at < p.size()) {
+      auto rest = p.subspan(at);
+      if (has_llc(rest)) {
+        rest = rest.subspan(3);
+        at += 3;
+      } else if (!first && rest[0] != apdu_data_notification) {
+        return; // trailing bytes after a notification: ignored
+      }
+      if (rest.empty()) {
+        if (first)
+          error(error_kind::truncated, "empty APDU");
+        return;
+      }
+      const size_t used = apdu(rest, 0);
+      if (used == 0)
+        return;
+      at += used;
+      first = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- APDU layer
+
+  /// Handles one APDU; returns the bytes it used (0 to stop).
+  size_t apdu(std::span<const uint8_t> a, int depth) {
+    if (depth > 3) {
+      error(error_kind::malformed_data, "APDUs nested too deep");
+      return 0;
+    }
+    switch (a[0]) {
+    case apdu_general_block_transfer: {
+      gbt_block b;
+      if (auto s = parse_gbt(a, b); s != apdu_status::ok) {
+        error(s == apdu_status::truncated ? error_kind::truncated : error_kind::malformed_data,
+              "general-block-transfer header invalid");
+        return 0;
+      }
+      if (depth > 0) {
+        error(error_kind::malformed_data, "general-block-transfer inside a transferred message");
+        return 0;
+      }
+      block(b);
+      return a.size();
+    }
+    case apdu_general_glo_ciphering:
+    case apdu_general_ded_ciphering:
+      ciphered(a, depth);
+      return a.size();
+    case apdu_data_notification:
+      return notification(a);
+    default: {
+      static constexpr char digits[] = "0123456789ABCDEF";
+      std::string msg = "unsupported APDU tag 0x";
+      msg.push_back(digits[a[0] >> 4]);
+      msg.push_back(digits[a[0] & 0x0F]);
+      error(error_kind::unknown_apdu, std::move(msg));
+      return 0;
+    }
+    }
+  }
+
+  void block(const gbt_block& b) {
+    if (b.number == 1) {
+      if (gbt == gbt_state::collecting)
+        error(error_kind::gbt_incomplete,
+              "general-block-transfer message dropped: block 1 arrived before block " +
+                  std::to_string(gbt_next));
+      gbt_buf.assign(b.data.begin(), b.data.end());
+      gbt_next = 2;
+      gbt = gbt_state::collecting;
+    } else if (gbt == gbt_state::collecting) {
+      if (b.number == gbt_next) {
+        if (gbt_buf.size() + b.data.size() > opts.max_message_size) {
+          error(error_kind::oversize, "general-block-transfer message exceeds max_message_size");
+          gbt = b.last ? gbt_state::idle : gbt_state::discarding;
+          return;
+        }
+        gbt_buf.insert(gbt_buf.end(), b.data.begin(), b.data.end());
+        gbt_next = static_cast<uint16_t>(gbt_next + 1);
+      } else {
+        const bool dup = b.number < gbt_next;
+        error(dup ? error_kind::gbt_duplicate : error_kind::gbt_gap,
+              "general-block-transfer block " + std::to_string(b.number) + " where " +
+                  std::to_string(gbt_next) + " was expected; message dropped");
+        gbt = b.last ? gbt_state::idle : gbt_state::discarding;
+        return;
+      }
+    } else if (gbt == gbt_state::discarding) {
+      if (b.last)
+        gbt = gbt_state::idle;
+      return;
+    } else {
+      error(error_kind::gbt_gap, "general-block-transfer block " + std::to_string(b.number) +
+                                     " without block 1; message dropped");
+      gbt = b.last ? gbt_state::idle : gbt_state::discarding;
+      return;
+    }
+    if (b.last) {
+      gbt = gbt_state::idle;
+      gbt_msg.swap(gbt_buf);
+      gbt_buf.clear();
+      if (gbt_msg.empty()) {
+        error(error_kind::truncated, "general-block-transfer message is empty");
+        return;
+      }
+      const size_t used = apdu(gbt_msg, 1);
+      (void)used;
+    }
+  }
+
+  static bool plausible_plaintext(std::span<const uint8_t> p) noexcept {
+    if (p.size() < 6 || p[0] != apdu_data_notification)
+      return false;
+    const uint8_t t = p[5];
+    return t == 0x00 || t == 0x0C || t == 0x09 || t == 0x19;
+  }
+
+  void ciphered(std::span<const uint8_t> a, int depth) {
+    ciphered_apdu c;
+    if (auto s = parse_ciphered(a, c); s != apdu_status::ok) {
+      error(s == apdu_status::truncated ? error_kind::truncated : error_kind::malformed_data,
+            "ciphered APDU header invalid");
+      return;
+    }
+    (void)depth;
+    if (!plain.empty() && a.data() >= plain.data() && a.data() < plain.data() + plain.size()) {
+      // Decrypting would overwrite the input: ciphering inside ciphering is not supported.
+      error(error_kind::malformed_data, "ciphered APDU inside a ciphered APDU");
+      return;
+    }
+    const uint8_t sc = c.security_control;
+    const bool enc = (sc & 0x20) != 0;
+    const bool auth = (sc & 0x10) != 0;
+    if ((sc & 0x0F) > 1 || (sc & 0x80) != 0) {
+      error(error_kind::unsupported_security,
+            "security control 0x" + hex_string(std::span<const uint8_t>(&sc, 1)) +
+                " not supported (only suite 0/1 without compression)");
+      return;
+    }
+    if (!enc && !auth) {
+      plain.assign(c.payload.begin(), c.payload.end());
+      apdu_from_plain(depth);
+      return;
+    }
+    if (enc && !cipher) {
+      error(error_kind::no_key, "encrypted, no key configured (system title " +
+                                    describe_system_title(c.system_title) + ")");
+      return;
+    }
+    const auto iv = make_iv(c.system_title, c.invocation_counter);
+    plain.resize(c.payload.size());
+    if (!enc) {
+      // Authenticated only: GMAC over SC || AK || plaintext.
+      if (opts.auth_key && cipher) {
+        aad.clear();
+        aad.push_back(sc);
+        aad.insert(aad.end(), opts.auth_key->begin(), opts.auth_key->end());
+        aad.insert(aad.end(), c.payload.begin(), c.payload.end());
+        if (!cipher->decrypt_verify(iv, aad, {}, c.auth_tag, nullptr)) {
+          error(error_kind::auth_failed, "authentication tag mismatch (wrong auth_key or "
+                                         "corrupted message)");
+          return;
+        }
+      }
+      plain.assign(c.payload.begin(), c.payload.end());
+      apdu_from_plain(depth);
+      return;
+    }
+    if (auth && opts.auth_key) {
+      aad.clear();
+      aad.push_back(sc);
+      aad.insert(aad.end(), opts.auth_key->begin(), opts.auth_key->end());
+      if (!cipher->decrypt_verify(iv, aad, c.payload, c.auth_tag, plain.data())) {
+        // Tell a wrong encryption key from a wrong auth key / tampered message.
+        if (cipher->decrypt_ctr(iv, c.payload, plain.data()) && plausible_plaintext(plain))
+          error(error_kind::auth_failed, "authentication tag mismatch (wrong auth_key or "
+                                         "corrupted message)");
+        else
+          error(error_kind::wrong_key, "wrong key: decryption gave no DLMS APDU (system title " +
+                                           describe_system_title(c.system_title) + ")");
+        return;
+      }
+    } else if (!cipher->decrypt_ctr(iv, c.payload, plain.data())) {
+      error(error_kind::malformed_data, "AES-CTR decryption failed");
+      return;
+    }
+    if (!plausible_plaintext(plain)) {
+      error(error_kind::wrong_key, "wrong key: decryption gave no DLMS APDU (system title " +
+                                       describe_system_title(c.system_title) + ")");
+      return;
+    }
+    apdu_from_plain(depth);
+  }
+
+  void apdu_from_plain(int depth) {
+    if (plain.empty()) {
+      error(error_kind::truncated, "ciphered APDU without content");
+      return;
+    }
+    if (plain[0] != apdu_data_notification) {
+      apdu(plain, depth + 1);
+      return;
+    }
+    // Concatenated notifications are not expected inside a ciphered APDU; handle the first.
+    (void)notification(plain);
+  }
+
+  // ---------------------------------------------------------------- notification
+
+  struct item {
+    obis_code obis;
+    uint16_t class_id = 0; // 0 = unknown (shapes B, C, D)
+    uint32_t value = 0;    // node index
+    bool has_su = false;
+    int scaler = 0;
+    uint8_t unit = 255;
+    const field_spec* spec = nullptr; // shape D
+  };
+  std::vector<item> items;
+
+  /// Returns the bytes used by the notification (0 on error).
+  size_t notification(std::span<const uint8_t> a) {
+    data_notification dn;
+    switch (parse_data_notification(a, dn)) {
+    case apdu_status::ok:
+      break;
+    case apdu_status::truncated:
+      error(error_kind::truncated, "data-notification truncated");
+      return 0;
+    default:
+      error(error_kind::malformed_data, "data-notification header invalid");
+      return 0;
+    }
+    nodes.clear();
+    size_t p = dn.body_offset;
+    switch (parse_axdr(a, p, nodes)) {
+    case axdr_status::ok:
+      break;
+    case axdr_status::truncated:
+      error(error_kind::truncated, "data-notification body truncated");
+      return 0;
+    default:
+      error(error_kind::malformed_data, "data-notification body is not valid A-XDR");
+      return 0;
+    }
+    st.messages++;
+    build(a, dn);
+    return p;
+  }
+
+  [[nodiscard]] std::optional<cosem_datetime> datetime_of(std::span<const uint8_t> a,
+                                                          const data_node& n) const {
+    if ((n.type == data_type::octet_string || n.type == data_type::date_time) && n.count == 12)
+      return parse_datetime(node_bytes(a, n));
+    return std::nullopt;
+  }
+
+  /// The id string of a value: printable strings as text, numbers in decimal, other bytes in hex;
+  /// empty for empty or all-zero octet strings.
+  [[nodiscard]] static std::string id_string(std::span<const uint8_t> a, const data_node& n) {
+    if (is_string(n)) {
+      const auto b = node_bytes(a, n);
+      if (std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; }))
+        return {};
+      if (std::all_of(b.begin(), b.end(), [](uint8_t x) { return x >= 0x20 && x < 0x7F; }))
+        return std::string(b.begin(), b.end());
+      return hex_string(b);
+    }
+    if (n.type == data_type::int8 || n.type == data_type::int16 || n.type == data_type::int32 ||
+        n.type == data_type::int64)
+      return std::to_string(n.i);
+    if (is_numeric(n) && n.type != data_type::float32 && n.type != data_type::float64)
+      return std::to_string(n.u);
+    return {};
+  }
+
+  [[nodiscard]] static bool printable_text(std::span<const uint8_t> a, const data_node& n) {
+    if (!is_string(n) || n.count < 4)
+      return false;
+    const auto b = node_bytes(a, n);
+    return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x >= 0x20 && x < 0x7F; });
+  }
+
+  [[nodiscard]] double factor_for(const register_info& r) const noexcept {
+    for (const auto& o : prof->overrides)
+      if (o.c == r.c && o.d == r.d && o.e == r.e)
+        return o.factor;
+    return r.factor;
+  }
+
+  /// Whether a B-shape element at `i` is a value for the preceding OBIS code.
+  [[nodiscard]] bool is_pair_value(std::span<const uint8_t> a, size_t i) const {
+    const auto& n = nodes[i];
+    if (n.type == data_type::structure || n.type == data_type::array ||
+        n.type == data_type::compact_array)
+      return false;
+    if (n.type == data_type::octet_string && n.count == 6 && looks_like_obis(node_bytes(a, n)))
+      return false;
+    return true;
+  }
+
+  void build(std::span<const uint8_t> a, const data_notification& dn) {
+    const auto& root = nodes[0];
+    if (root.type != data_type::structure && root.type != data_type::array) {
+      error(error_kind::unknown_shape,
+            std::string("notification body is ") + type_name(root.type) + ", not a structure");
+      return;
+    }
+    // Children of the root.
+    child_idx.clear();
+    for (size_t i = 1, k = 0; k < root.count && i < nodes.size(); ++k) {
+      child_idx.push_back(static_cast<uint32_t>(i));
+      i += nodes[i].subtree;
+    }
+    items.clear();
+    std::optional<cosem_datetime> bare_time;
+    std::string bare_id;
+    bool shape_a = false;
+    // Shape A: element 0 is the push-object list {class, OBIS, attribute, data index}.
+    if (!child_idx.empty()) {
+      const size_t l = child_idx[0];
+      if (nodes[l].type == data_type::array && nodes[l].count > 0) {
+        shape_a = true;
+        std::vector<uint32_t>& defs = def_idx;
+        defs.clear();
+        for (size_t i = l + 1, k = 0; k < nodes[l].count; ++k) {
+          const auto& d = nodes[i];
+          if (d.type != data_type::structure || d.count != 4 || i + 3 >= nodes.size() ||
+              nodes[i + 1].type != data_type::uint16 ||
+              nodes[i + 2].type != data_type::octet_string || nodes[i + 2].count != 6 ||
+              nodes[i + 3].type != data_type::int8) {
+            shape_a = false;
+            break;
+          }
+          defs.push_back(static_cast<uint32_t>(i));
+          i += d.subtree;
+        }
+        if (shape_a) {
+          for (size_t k = 1; k < defs.size() && k < child_idx.size(); ++k) {
+            const size_t d = defs[k];
+            item it;
+            it.class_id = static_cast<uint16_t>(nodes[d + 1].u);
+            it.obis = obis_code::from_bytes(node_bytes(a, nodes[d + 2]));
+            const auto attr = nodes[d + 3].i;
+            it.value = child_idx[k];
+            if (attr == 2)
+              items.push_back(it);
+            else if (attr == 3 && is_scaler_unit(nodes, it.value)) {
+              // Scaler-unit pushed as attribute 3: remember it for the value of the same object.
+              su_by_obis.emplace_back(it.obis, it.value);
+            }
+          }
+        }
+      }
+    }
+    if (shape_a) {
+      for (auto& it : items)
+        for (const auto& [o, idx] : su_by_obis)
+          if (o == it.obis) {
+            it.has_su = true;
+            it.scaler = static_cast<int>(nodes[idx + 1].i);
+            it.unit = static_cast<uint8_t>(nodes[idx + 2].u);
+          }
+      su_by_obis.clear();
+    } else {
+      // Shapes B and C in one walk.
+      for (size_t k = 0; k < child_idx.size(); ++k) {
+        const size_t i = child_idx[k];
+        const auto& n = nodes[i];
+        if (n.type == data_type::structure && n.count >= 2 &&
+            nodes[i + 1].type == data_type::octet_string && nodes[i + 1].count == 6) {
+          item it;
+          it.obis = obis_code::from_bytes(node_bytes(a, nodes[i + 1]));
+          it.value = static_cast<uint32_t>(i + 2);
+          if (n.count >= 3) {
+            const size_t s = i + 2 + nodes[i + 2].subtree;
+            if (s < nodes.size() && is_scaler_unit(nodes, s)) {
+              it.has_su = true;
+              it.scaler = static_cast<int>(nodes[s + 1].i);
+              it.unit = static_cast<uint8_t>(nodes[s + 2].u);
+            }
+          }
+          items.push_back(it);
+          continue;
+        }
+        if (n.type == data_type::octet_string && n.count == 6 &&
+            looks_like_obis(node_bytes(a, n)) && k + 1 < child_idx.size() &&
+            is_pair_value(a, child_idx[k + 1])) {
+          item it;
+          it.obis = obis_code::from_bytes(node_bytes(a, n));
+          it.value = child_idx[k + 1];
+          ++k;
+          if (k + 1 < child_idx.size() && is_scaler_unit(nodes, child_idx[k + 1])) {
+            const size_t s = child_idx[k + 1];
+            it.has_su = true;
+            it.scaler = static_cast<int>(nodes[s + 1].i);
+            it.unit = static_cast<uint8_t>(nodes[s + 2].u);
+            ++k;
+          }
+          items.push_back(it);
+          continue;
+        }
+        // Untagged element: a bare date-time or a bare id string.
+        if (auto dt = datetime_of(a, n); dt && to_utc_ns(*dt, nullptr)) {
+          if (!bare_time)
+            bare_time = dt;
+        } else if (k > 0 && bare_id.empty() && printable_text(a, n)) {
+          bare_id = id_string(a, n);
+        }
+      }
+      if (items.empty()) {
+        // Shape D: values only, mapped by a field list.
+        const std::vector<field_spec>* specs = nullptr;
+        if (!user_fields.empty())
+          specs = &user_fields;
+        else
+          for (const auto& l : profile_fields)
+            if (l.size() == child_idx.size())
+              specs = &l;
+        if (specs == nullptr) {
+          error(error_kind::unknown_shape,
+                "value-only payload with " + std::to_string(child_idx.size()) +
+                    " values and no matching field list (set `fields` or a profile that has one)");
+          return;
+        }
+        bare_time.reset();
+        bare_id.clear();
+        for (size_t k = 0; k < specs->size() && k < child_idx.size(); ++k) {
+          item it;
+          it.spec = &(*specs)[k];
+          it.obis = it.spec->obis;
+          it.value = child_idx[k];
+          if (it.spec->scaler) {
+            it.has_su = true;
+            it.scaler = *it.spec->scaler;
+          }
+          items.push_back(it);
+        }
+      }
+    }
+    emit(a, dn, bare_time, bare_id);
+  }
+
+  std::vector<uint32_t> child_idx;
+  std::vector<uint32_t> def_idx;
+  std::vector<std::pair<obis_code, size_t>> su_by_obis;
+
+  void emit(std::span<const uint8_t> a, const data_notification& dn,
+            const std::optional<cosem_datetime>& bare_time, const std::string& bare_id) {
+    record r;
+    r.name = "smartmeter";
+    uint64_t seen = 0; // bit per register-map entry already emitted
+    r.fields.reserve(items.size());
+    std::string id;
+    std::optional<cosem_datetime> clock;
+    for (const auto& it : items) {
+      const auto& v = nodes[it.value];
+      if (it.spec != nullptr) {
+        if (it.spec->what == field_spec::kind::skip)
+          continue;
+        if (it.spec->what == field_spec::kind::meter_id) {
+          if (id.empty())
+            id = id_string(a, v);
+          continue;
+        }
+        if (it.spec->what == field_spec::kind::timestamp) {
+          if (!clock)
+            clock = datetime_of(a, v);
+          continue;
+        }
+      } else {
+        if (is_push_setup(it.obis))
+          continue;
+        if (is_clock_obis(it.obis)) {
+          if (!clock)
+            clock = datetime_of(a, v);
+          continue;
+        }
+        if (is_id_obis(it.obis)) {
+          if (id.empty() && (it.class_id == 0 || it.class_id == 1 || it.class_id == 3))
+            id = id_string(a, v);
+          continue;
+        }
+        if (it.class_id != 0 && it.class_id != 3 && it.class_id != 4)
+          continue;
+      }
+      if (!is_numeric(v))
+        continue;
+      const double raw = numeric_value(v);
+      if (const auto* reg = find_register(it.obis.c, it.obis.d, it.obis.e)) {
+        const auto bit = uint64_t{1} << static_cast<size_t>(reg - register_map().data());
+        if (seen & bit)
+          continue; // duplicate C.D.E: first wins (smartmeter-datacollector)
+        seen |= bit;
+        const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw * factor_for(*reg);
+        r.fields.push_back(field{std::string(reg->identifier), value, std::string(reg->unit),
+                                 it.obis.to_string()});
+      } else {
+        auto name = it.obis.to_string();
+        if (r.find_field(name) != nullptr)
+          continue;
+        const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
+        const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
+        r.fields.push_back(field{name, value, std::string(unit), name});
+      }
+    }
+    if (id.empty())
+      id = bare_id;
+    if (!id.empty())
+      cached_id = id;
+    const std::string& meter = !cached_id.empty()
+                                   ? cached_id
+                                   : (!opts.fallback_id.empty() ? opts.fallback_id : unknown_id);
+    if (r.fields.empty()) {
+      error(error_kind::no_values, "message from meter '" + meter + "' carried no register values");
+      return;
+    }
+    r.tags.reserve(2);
+    r.tags.emplace_back("meter", meter);
+    r.tags.emplace_back("profile", opts.profile);
+    r.time_ns = now;
+    if (!opts.system_time) {
+      std::optional<int64_t> t;
+      if (clock)
+        t = to_utc_ns(*clock, tz);
+      if (!t && dn.time)
+        t = to_utc_ns(*dn.time, tz);
+      if (!t && bare_time)
+        t = to_utc_ns(*bare_time, tz);
+      if (t)
+        r.time_ns = *t;
+    }
+    st.records++;
+    out->records.push_back(std::move(r));
+  }
+
+  const std::string unknown_id = "unknown";
+
+  void feed(std::span<const uint8_t> bytes, int64_t t, decode_result& result) {
+    out = &result;
+    now = t;
+    st.bytes += bytes.size();
+    // Compact before appending.
+    if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
+      buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(pos, buf.size())));
+      pos = 0;
+    }
+    buf.insert(buf.end(), bytes.begin(), bytes.end());
+    run();
+    if (pos >= buf.size()) {
+      buf.clear();
+      pos = 0;
+    }
+    out = nullptr;
+  }
+
+  void reset() noexcept {
+    buf.clear();
+    pos = 0;
+    after_frame = false;
+    resyncing = false;
+    garbage_run = 0;
+    seg_active = false;
+    mbus_active = false;
+    gbt = gbt_state::idle;
+  }
+};
+
+decoder::decoder(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
+decoder::~decoder() = default;
+decoder::decoder(decoder&&) noexcept = default;
+decoder& decoder::operator=(decoder&&) noexcept = default;
+
+decode_result decoder::feed(std::span<const uint8_t> bytes, int64_t receive_time_ns) {
+  decode_result r;
+  impl_->feed(bytes, receive_time_ns, r);
+  return r;
+}
+
+void decoder::feed(std::span<const uint8_t> bytes, int64_t receive_time_ns, decode_result& out) {
+  impl_->feed(bytes, receive_time_ns, out);
+}
+
+void decoder::reset() noexcept {
+  impl_->reset();
+}
+
+const decoder_stats& decoder::stats() const noexcept {
+  return impl_->st;
+}
+
+const options& decoder::config() const noexcept {
+  return impl_->opts;
+}
+
+} // namespace wattline::dlms
