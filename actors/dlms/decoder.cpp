@@ -210,7 +210,7 @@ struct decoder::impl {
   bool resyncing = false;       // skipping the remains of a rejected frame
   size_t garbage_run = 0;       // skipped bytes not yet reported
   std::vector<uint8_t> seg_buf; // HDLC segmentation
-  bool seg_active = false;
+  enum class seg_status : uint8_t { idle, collecting, discarding } seg_state = seg_status::idle;
   std::vector<uint8_t> mbus_buf; // M-Bus segments
   bool mbus_active = false;
   uint8_t mbus_next = 0;
@@ -252,9 +252,23 @@ struct decoder::impl {
       pos += 1;
       n -= 1;
     }
+    if (n == 0)
+      return;
+    // Bytes were lost: an HDLC segment may have been among them (segments carry no number).
+    drop_segments();
     if (!resyncing)
       garbage_run += n;
     pos += n;
+  }
+
+  /// Drops an HDLC segmented message in progress after a frame or bytes were lost.
+  void drop_segments() {
+    if (seg_state == seg_status::collecting)
+      error(error_kind::truncated, "HDLC segmented message incomplete: a frame was lost");
+    if (seg_state != seg_status::idle) {
+      seg_state = seg_status::discarding;
+      seg_buf.clear();
+    }
   }
 
   /// Skips to the next byte that may start a frame / APDU.
@@ -279,6 +293,7 @@ struct decoder::impl {
 
   void reject_frame(error_kind k, std::string msg) {
     error(k, std::move(msg));
+    drop_segments();
     after_frame = false;
     resyncing = true;
     pos += 1;
@@ -373,17 +388,30 @@ struct decoder::impl {
       return;
     auto info = f.info;
     const bool first = has_llc(info);
-    if (seg_active && first) {
-      error(error_kind::truncated, "HDLC segmented message incomplete: a new message started");
-      seg_active = false;
+    if (first && seg_state != seg_status::idle) {
+      if (seg_state == seg_status::collecting)
+        error(error_kind::truncated, "HDLC segmented message incomplete: a new message started");
+      seg_state = seg_status::idle;
       seg_buf.clear();
     }
-    if (!seg_active) {
+    if (seg_state == seg_status::discarding) {
+      // Continuation segments of a message whose start was lost.
+      if (!f.segmented)
+        seg_state = seg_status::idle;
+      return;
+    }
+    if (seg_state == seg_status::idle) {
       if (first)
         info = info.subspan(3);
       if (f.segmented) {
+        if (!first) {
+          // A segmented message must begin with the LLC header: its first segment was lost.
+          error(error_kind::truncated, "HDLC segment without the first segment of its message");
+          seg_state = seg_status::discarding;
+          return;
+        }
         seg_buf.assign(info.begin(), info.end());
-        seg_active = true;
+        seg_state = seg_status::collecting;
         return;
       }
       link_payload(info);
@@ -391,13 +419,15 @@ struct decoder::impl {
     }
     if (seg_buf.size() + info.size() > opts.max_message_size) {
       error(error_kind::oversize, "HDLC segmented message exceeds max_message_size");
-      seg_active = false;
+      seg_state = seg_status::discarding;
       seg_buf.clear();
+      if (!f.segmented)
+        seg_state = seg_status::idle;
       return;
     }
     seg_buf.insert(seg_buf.end(), info.begin(), info.end());
     if (!f.segmented) {
-      seg_active = false;
+      seg_state = seg_status::idle;
       frame_copy.swap(seg_buf);
       seg_buf.clear();
       link_payload(frame_copy);
@@ -1008,7 +1038,8 @@ struct decoder::impl {
     after_frame = false;
     resyncing = false;
     garbage_run = 0;
-    seg_active = false;
+    seg_state = seg_status::idle;
+    seg_buf.clear();
     mbus_active = false;
     gbt = gbt_state::idle;
   }
