@@ -97,6 +97,10 @@ void fill_sysfs(const fs::path& root, const std::string& name, serial_port_info&
   fs::path device_dir = fs::canonical(device_link, ec);
   if (ec)
     return;
+  // Linux 6.5+ puts serial-base "port" and "ctrl" devices between the tty and the controller.
+  for (int level = 0; level < 3 && link_basename(device_dir / "subsystem") == "serial-base";
+       ++level)
+    device_dir = device_dir.parent_path();
   info.driver = link_basename(device_dir / "driver");
   info.subsystem = link_basename(device_dir / "subsystem");
   // Walk up to the USB device (the directory with idVendor), at most a few levels.

@@ -83,13 +83,25 @@ void build_fake_tree(const fs::path& root) {
   link(amba / "subsystem", "../../../../bus/amba");
   link(amba / "tty/ttyAMA0/device", "../../../fe201000.serial");
 
-  // 8250: ttyS0 is a real UART (type 4 = 16550A), ttyS1 a phantom (type 0), ttyS2 has no sysfs.
+  // 8250: ttyS0 is a real UART (type 4 = 16550A) on the PNP bus, behind the serial-base
+  // port/ctrl devices of Linux 6.5+; ttyS1 is a phantom (type 0), ttyS2 has no sysfs entry.
+  fs::path pnp = sys / "devices/pnp0/00:04";
+  fs::path port_dev = pnp / "00:04:0/00:04:0.0";
+  fs::create_directories(port_dev / "tty/ttyS0");
+  fs::create_directories(sys / "bus/serial-base/drivers/port");
+  fs::create_directories(sys / "bus/serial-base/drivers/ctrl");
+  link(port_dev / "driver", "../../../../../bus/serial-base/drivers/port");
+  link(port_dev / "subsystem", "../../../../../bus/serial-base");
+  link(pnp / "00:04:0/driver", "../../../../bus/serial-base/drivers/ctrl");
+  link(pnp / "00:04:0/subsystem", "../../../../bus/serial-base");
+  link(pnp / "driver", "../../../bus/pnp/drivers/serial");
+  link(pnp / "subsystem", "../../../bus/pnp");
+  link(port_dev / "tty/ttyS0/device", "../../../00:04:0.0");
+  touch(port_dev / "tty/ttyS0/type", "4\n");
   fs::path s8250 = sys / "devices/platform/serial8250";
-  for (const char* name : {"ttyS0", "ttyS1"}) {
-    fs::create_directories(s8250 / "tty" / name);
-    link(s8250 / "tty" / name / "device", "../../../serial8250");
-    touch(s8250 / "tty" / name / "type", std::string(name) == "ttyS0" ? "4\n" : "0\n");
-  }
+  fs::create_directories(s8250 / "tty/ttyS1");
+  link(s8250 / "tty/ttyS1/device", "../../../serial8250");
+  touch(s8250 / "tty/ttyS1/type", "0\n");
   link(s8250 / "driver", "../../../bus/platform/drivers/serial8250");
   link(s8250 / "subsystem", "../../../bus/platform");
 
@@ -105,7 +117,7 @@ void build_fake_tree(const fs::path& root) {
                                sys / "class/tty/ttyACM0");
   fs::create_directory_symlink("../../devices/platform/soc/fe201000.serial/tty/ttyAMA0",
                                sys / "class/tty/ttyAMA0");
-  fs::create_directory_symlink("../../devices/platform/serial8250/tty/ttyS0",
+  fs::create_directory_symlink("../../devices/pnp0/00:04/00:04:0/00:04:0.0/tty/ttyS0",
                                sys / "class/tty/ttyS0");
   fs::create_directory_symlink("../../devices/platform/serial8250/tty/ttyS1",
                                sys / "class/tty/ttyS1");
@@ -163,7 +175,8 @@ TEST(SerialPortsListing, FindsByIdLinksConvertersAndRealUartsInAFakeTree) {
 
   const auto* uart = find(ports, "/dev/ttyS0");
   ASSERT_NE(uart, nullptr);
-  EXPECT_EQ(uart->driver, "serial8250");
+  EXPECT_EQ(uart->driver, "serial");
+  EXPECT_EQ(uart->subsystem, "pnp");
   EXPECT_EQ(find(ports, "/dev/ttyUSB10")->driver, ""); // no sysfs entry: listed without details
 }
 
