@@ -156,7 +156,7 @@ TEST_F(Runtime, SlowSinkKeepsMemoryBounded) {
   write_records(dir / "in.jsonl", 400000);
   write_file(dir / "p.yaml",
              "sources:\n  in:\n    type: file\n    path: " + (dir / "in.jsonl").string() +
-                 "\n    format: jsonl\nsinks:\n  slow:\n    type: null\n"
+                 "\n    format: jsonl\nsinks:\n  slow:\n    type: blackhole\n"
                  "    inputs: [in]\n    delay_ms: 2\n");
   auto proc = start({(dir / "p.yaml").string()});
   long peak = 0;
@@ -260,7 +260,7 @@ TEST_F(Runtime, FailurePolicyShutdownEndsProcessWithSoftwareError) {
                  "    fail_on_start: true\n    supervision:\n"
                  "      initial_backoff_ms: 10\n      max_backoff_ms: 20\n"
                  "      max_restarts: 2\n      on_failure: shutdown\n"
-                 "sinks:\n  out:\n    type: null\n    inputs: [broken]\n");
+                 "sinks:\n  out:\n    type: blackhole\n    inputs: [broken]\n");
   auto proc = start({(dir / "p.yaml").string()});
   EXPECT_EQ(proc->wait(std::chrono::seconds(30)), 70) << proc->log();
   EXPECT_NE(proc->log().find("on_failure: shutdown"), std::string::npos) << proc->log();

@@ -1,4 +1,4 @@
-// `null` sink: counts and discards records. For benchmarks and for trying pipelines; with
+// `blackhole` sink: counts and discards records. For benchmarks and for trying pipelines; with
 // `delay_ms` it takes one batch per delay, which makes it a slow sink for backpressure tests.
 
 #include "engine/component.hpp"
@@ -8,9 +8,9 @@
 namespace wattline::sinks {
 namespace {
 
-class null_instance final : public component_instance {
+class blackhole_instance final : public component_instance {
 public:
-  explicit null_instance(const node_spec& spec) : delay_ms_(spec.opts.integer("delay_ms")) {}
+  explicit blackhole_instance(const node_spec& spec) : delay_ms_(spec.opts.integer("delay_ms")) {}
 
   bool on_batch(batch&, node_context& ctx) override {
     if (delay_ms_ <= 0)
@@ -32,9 +32,9 @@ private:
   bool busy_ = false;
 };
 
-component_descriptor describe_null() {
+component_descriptor describe_blackhole() {
   component_descriptor d;
-  d.type = "null";
+  d.type = "blackhole";
   d.role = component_role::sink;
   d.summary = "Counts and discards records (benchmarks, trials, backpressure tests).";
   d.input = data_kind::records;
@@ -46,11 +46,11 @@ component_descriptor describe_null() {
        .min = 0,
        .max = 60000},
   };
-  d.make = [](const node_spec& s) { return std::make_unique<null_instance>(s); };
+  d.make = [](const node_spec& s) { return std::make_unique<blackhole_instance>(s); };
   return d;
 }
 
 } // namespace
 } // namespace wattline::sinks
 
-WATTLINE_REGISTER_COMPONENT(wattline::sinks::describe_null)
+WATTLINE_REGISTER_COMPONENT(wattline::sinks::describe_blackhole)
