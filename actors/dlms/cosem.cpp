@@ -30,21 +30,37 @@ bool parse_uint8(std::string_view s, uint8_t& out) {
 
 } // namespace
 
+namespace {
+
+char* put_uint8(char* p, unsigned v) {
+  if (v >= 100) {
+    *p++ = static_cast<char>('0' + v / 100);
+    v %= 100;
+    *p++ = static_cast<char>('0' + v / 10);
+  } else if (v >= 10) {
+    *p++ = static_cast<char>('0' + v / 10);
+  }
+  *p++ = static_cast<char>('0' + v % 10);
+  return p;
+}
+
+} // namespace
+
 std::string obis_code::to_string() const {
-  std::string s;
-  s.reserve(20);
-  append_uint(s, a);
-  s.push_back('-');
-  append_uint(s, b);
-  s.push_back(':');
-  append_uint(s, c);
-  s.push_back('.');
-  append_uint(s, d);
-  s.push_back('.');
-  append_uint(s, e);
-  s.push_back('*');
-  append_uint(s, f);
-  return s;
+  char buf[24];
+  char* p = buf;
+  p = put_uint8(p, a);
+  *p++ = '-';
+  p = put_uint8(p, b);
+  *p++ = ':';
+  p = put_uint8(p, c);
+  *p++ = '.';
+  p = put_uint8(p, d);
+  *p++ = '.';
+  p = put_uint8(p, e);
+  *p++ = '*';
+  p = put_uint8(p, f);
+  return std::string(buf, p);
 }
 
 std::string obis_code::short_string() const {

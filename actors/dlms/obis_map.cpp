@@ -8,10 +8,6 @@ namespace wattline::dlms {
 
 namespace {
 
-constexpr uint32_t key(uint8_t c, uint8_t d, uint8_t e) {
-  return (static_cast<uint32_t>(c) << 16) | (static_cast<uint32_t>(d) << 8) | e;
-}
-
 // smartmeter-datacollector DEFAULT_REGISTER_MAP (C.D.E, identifier, fixed factor), with the units
 // corrected: var/varh for reactive quantities (smdc says VA/VAh), degrees for phase angles.
 // Sorted by C.D.E for binary search.
@@ -140,14 +136,34 @@ std::span<const register_info> register_map() noexcept {
   return std::span<const register_info>(map_table.data(), map_size);
 }
 
+namespace {
+
+/// For each C, the range of map entries with that C (the table is sorted by C.D.E).
+struct c_index {
+  std::array<uint8_t, 256> first{};
+  std::array<uint8_t, 256> count{};
+};
+
+constexpr c_index make_c_index() {
+  c_index x{};
+  for (size_t i = 0; i < map_table.size(); ++i) {
+    const uint8_t c = map_table[i].c;
+    if (x.count[c] == 0)
+      x.first[c] = static_cast<uint8_t>(i);
+    ++x.count[c];
+  }
+  return x;
+}
+
+constexpr c_index by_c = make_c_index();
+
+} // namespace
+
 const register_info* find_register(uint8_t c, uint8_t d, uint8_t e) noexcept {
-  const auto m = register_map();
-  const uint32_t k = key(c, d, e);
-  auto it = std::lower_bound(m.begin(), m.end(), k, [](const register_info& r, uint32_t v) {
-    return key(r.c, r.d, r.e) < v;
-  });
-  if (it != m.end() && key(it->c, it->d, it->e) == k)
-    return &*it;
+  const size_t first = by_c.first[c];
+  for (size_t i = first; i < first + by_c.count[c]; ++i)
+    if (map_table[i].d == d && map_table[i].e == e)
+      return &map_table[i];
   return nullptr;
 }
 
