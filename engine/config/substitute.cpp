@@ -1,0 +1,115 @@
+#include "engine/config/substitute.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace wattline {
+
+namespace {
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+    return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+// Reads `path` whole; false when it cannot be opened or is a directory.
+bool read_whole(const std::filesystem::path& path, std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+} // namespace
+
+env_lookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str()))
+      return std::string(v);
+    return std::nullopt;
+  };
+}
+
+substitution substitute(std::string_view text, const env_lookup& env,
+                        const std::filesystem::path& base_dir) {
+  substitution r;
+  std::string& out = r.value;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    // Escape: `$${` stands for a literal `${`.
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i++];
+      continue;
+    }
+    auto close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      r.error = "unterminated '${' (write '$${' for a literal '${')";
+      return r;
+    }
+    auto inner = text.substr(i + 2, close - i - 2);
+    i = close + 1;
+    if (inner.substr(0, 5) == "file:") {
+      auto name = inner.substr(5);
+      if (name.empty()) {
+        r.error = "empty file name in '${file:}'";
+        return r;
+      }
+      std::filesystem::path p(name);
+      if (p.is_relative())
+        p = base_dir / p;
+      std::string content;
+      if (!read_whole(p, content)) {
+        r.error =
+            "cannot read file '" + std::string(name) + "' for '${file:" + std::string(name) + "}'";
+        return r;
+      }
+      if (!content.empty() && content.back() == '\n') {
+        content.pop_back();
+        if (!content.empty() && content.back() == '\r')
+          content.pop_back();
+      }
+      out += content;
+      r.substituted = true;
+      continue;
+    }
+    std::string_view name = inner;
+    std::optional<std::string_view> fallback;
+    if (auto sep = inner.find(":-"); sep != std::string_view::npos) {
+      name = inner.substr(0, sep);
+      fallback = inner.substr(sep + 2);
+    }
+    if (!valid_name(name)) {
+      r.error = name.empty() ? std::string("empty variable name in '${}'")
+                             : "invalid variable name '" + std::string(name) + "' in '${...}'";
+      return r;
+    }
+    auto value = env ? env(std::string(name)) : std::nullopt;
+    if (fallback && (!value || value->empty()))
+      value = std::string(*fallback);
+    if (!value) {
+      r.error = "environment variable '" + std::string(name) + "' is not set";
+      return r;
+    }
+    out += *value;
+    r.substituted = true;
+  }
+  return r;
+}
+
+} // namespace wattline
