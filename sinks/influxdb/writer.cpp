@@ -605,8 +605,9 @@ write_outcome writer::write(line_batch& batch) {
       std::vector<size_t> cand;
       for (size_t i : rest)
         cand.push_back(it.lines[i]);
-      if (cand.size() == 1 && dropped == 1) {
-        reject(cand[0], reason(r, last_message));
+      if (dropped >= cand.size()) { // every remaining line was dropped
+        for (size_t i : cand)
+          reject(i, reason(r, last_message));
         continue;
       }
       // Re-sending stored lines is idempotent only when they carry timestamps.
@@ -659,6 +660,20 @@ write_outcome writer::write(line_batch& batch) {
     rest.server_errors = errors;
     batch = std::move(rest);
     out.status = stop_status;
+    // An unrecognised server error during isolation counts like one on the first request, so a
+    // batch cannot cycle between content errors and server errors forever.
+    bool counted = out.http_status >= 500 && out.http_status != 502 && out.http_status != 503 &&
+                   out.http_status != 504 && raw_message.find("timeout") == std::string::npos;
+    if (stop_status == write_status::retry && counted &&
+        ++batch.server_errors >= opts_.max_server_errors) {
+      out.status = write_status::permanent;
+      for (size_t i = 0; i < batch.size(); ++i)
+        out.rejected.push_back({std::string{batch.line(i)},
+                                "HTTP " + std::to_string(out.http_status) + ": " + last_message +
+                                    " (gave up after " + std::to_string(batch.server_errors) +
+                                    " server errors)"});
+      batch.clear();
+    }
     if (out.status == write_status::retry && out.message.empty())
       out.message = first_message;
     return out;

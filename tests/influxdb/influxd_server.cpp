@@ -19,8 +19,8 @@ size_t append_body(char* data, size_t size, size_t n, void* out) {
 }
 
 http_reply perform(const std::string& url, const std::string_view* body,
-                   std::string_view content_type, std::string_view user,
-                   std::string_view password) {
+                   std::string_view content_type, std::string_view user, std::string_view password,
+                   const std::string& ca_file) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   http_reply reply;
@@ -39,6 +39,8 @@ http_reply perform(const std::string& url, const std::string_view* body,
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30'000L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+  if (!ca_file.empty())
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
   if (body) {
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
@@ -77,12 +79,12 @@ std::string escape_form(std::string_view s) {
 } // namespace
 
 http_reply http_post(const std::string& url, std::string_view body, std::string_view content_type,
-                     std::string_view user, std::string_view password) {
-  return perform(url, &body, content_type, user, password);
+                     std::string_view user, std::string_view password, const std::string& ca_file) {
+  return perform(url, &body, content_type, user, password, ca_file);
 }
 
-http_reply http_get(const std::string& url) {
-  return perform(url, nullptr, {}, {}, {});
+http_reply http_get(const std::string& url, const std::string& ca_file) {
+  return perform(url, nullptr, {}, {}, {}, ca_file);
 }
 
 int influx_series::column(std::string_view name) const {
@@ -107,8 +109,27 @@ influxd_server::influxd_server(influxd_options opts)
   do
     rpc_port_ = free_tcp_port();
   while (rpc_port_ == http_port_);
+  if (opts_.https)
+    make_certificate();
   write_config();
   start();
+}
+
+std::filesystem::path influxd_server::ca_file() const {
+  return opts_.https ? dir_->path() / "cert.pem" : std::filesystem::path{};
+}
+
+void influxd_server::make_certificate() {
+  auto openssl = find_program("openssl");
+  if (openssl.empty())
+    throw std::runtime_error("openssl not found on PATH: run scripts/install-deps.sh");
+  const auto& d = dir_->path();
+  child_process p({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   (d / "key.pem").string(), "-out", (d / "cert.pem").string(), "-days", "2",
+                   "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                  d / "openssl.log");
+  if (p.wait(std::chrono::seconds(60)) != 0)
+    throw std::runtime_error("openssl could not make a test certificate: " + p.log());
 }
 
 influxd_server::~influxd_server() {
@@ -124,7 +145,7 @@ const std::filesystem::path& influxd_server::dir() const {
 }
 
 std::string influxd_server::url() const {
-  return "http://127.0.0.1:" + std::to_string(http_port_);
+  return (opts_.https ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(http_port_);
 }
 
 std::string influxd_server::log() const {
@@ -156,7 +177,11 @@ void influxd_server::write_config() {
       << "  log-enabled = " << (opts_.http_log ? "true" : "false") << "\n"
       << "  pprof-enabled = false\n"
       << "  max-body-size = " << opts_.max_body_size << "\n"
-      << "[ifql]\n"
+      << "  https-enabled = " << (opts_.https ? "true" : "false") << "\n";
+  if (opts_.https)
+    cfg << "  https-certificate = \"" << (d / "cert.pem").string() << "\"\n"
+        << "  https-private-key = \"" << (d / "key.pem").string() << "\"\n";
+  cfg << "[ifql]\n"
       << "  enabled = false\n"
       << "[logging]\n"
       << "  level = \"" << opts_.log_level << "\"\n"
@@ -182,7 +207,7 @@ void influxd_server::start() {
       [&] {
         if (!proc_->running())
           return true; // exited: stop waiting, reported below
-        return http_get(ping).status == 204;
+        return http_get(ping, ca_file().string()).status == 204;
       },
       opts_.start_timeout, std::chrono::milliseconds(20));
   if (!up || !proc_->running())
@@ -192,7 +217,8 @@ void influxd_server::start() {
     // With auth enabled and no user yet, InfluxDB accepts exactly this statement unauthenticated.
     std::string q = "q=" + escape_form("CREATE USER \"" + opts_.admin_user + "\" WITH PASSWORD '" +
                                        opts_.admin_password + "' WITH ALL PRIVILEGES");
-    auto r = http_post(url() + "/query", q);
+    auto r = http_post(url() + "/query", q, "application/x-www-form-urlencoded", {}, {},
+                       ca_file().string());
     if (r.status != 200)
       throw std::runtime_error("influxd: creating the admin user failed: " + r.body);
     admin_created_ = true;
@@ -221,9 +247,10 @@ nlohmann::json influxd_server::query(std::string_view q, std::string_view db) {
   if (!db.empty())
     target += "&db=" + escape_form(db);
   std::string body = "q=" + escape_form(q);
-  http_reply r = opts_.auth_enabled ? http_post(target, body, "application/x-www-form-urlencoded",
-                                                opts_.admin_user, opts_.admin_password)
-                                    : http_post(target, body);
+  const std::string user = opts_.auth_enabled ? opts_.admin_user : std::string{};
+  const std::string pass = opts_.auth_enabled ? opts_.admin_password : std::string{};
+  http_reply r =
+      http_post(target, body, "application/x-www-form-urlencoded", user, pass, ca_file().string());
   if (r.status != 200)
     throw std::runtime_error("influxd query `" + std::string{q} + "` failed: HTTP " +
                              std::to_string(r.status) + ": " + r.body);

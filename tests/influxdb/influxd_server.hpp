@@ -45,6 +45,9 @@ struct influxd_options {
   std::string log_level = "warn";
   /// Log every HTTP request (`[http] log-enabled`).
   bool http_log = false;
+  /// Serve HTTPS with a self-signed certificate for 127.0.0.1 (made with the openssl CLI);
+  /// `url()` then starts with https:// and `ca_file()` is the certificate to trust.
+  bool https = false;
 };
 
 /// One series of a query result.
@@ -96,6 +99,8 @@ public:
   [[nodiscard]] std::string url() const;
   /// The temporary directory holding config, meta, data, wal and the log.
   [[nodiscard]] const std::filesystem::path& dir() const;
+  /// https: the self-signed certificate (PEM) to use as CA bundle; empty otherwise.
+  [[nodiscard]] std::filesystem::path ca_file() const;
   /// The server's log so far.
   [[nodiscard]] std::string log() const;
   /// The options.
@@ -113,6 +118,7 @@ public:
 
 private:
   void write_config();
+  void make_certificate();
 
   influxd_options opts_;
   std::unique_ptr<temp_dir> dir_;
@@ -129,11 +135,13 @@ struct http_reply {
   /// Response body (or curl's error text when status is 0).
   std::string body;
 };
-/// Performs a POST with `body`; basic auth when `user` is not empty.
+/// Performs a POST with `body`; basic auth when `user` is not empty; `ca_file` is trusted for
+/// https when given.
 http_reply http_post(const std::string& url, std::string_view body,
                      std::string_view content_type = "application/x-www-form-urlencoded",
-                     std::string_view user = {}, std::string_view password = {});
-/// Performs a GET.
-http_reply http_get(const std::string& url);
+                     std::string_view user = {}, std::string_view password = {},
+                     const std::string& ca_file = {});
+/// Performs a GET; `ca_file` is trusted for https when given.
+http_reply http_get(const std::string& url, const std::string& ca_file = {});
 
 } // namespace wattline::test

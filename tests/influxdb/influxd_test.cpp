@@ -394,3 +394,45 @@ TEST(InfluxdAuth, WrongPasswordIsAClearPermanentErrorWithoutThePassword) {
   }
   EXPECT_EQ(db.count("secured", "m", "f"), 1);
 }
+
+TEST(InfluxdTls, VerifiesCertificatesByDefaultAndTrustsAGivenCaOrSkipsWhenTold) {
+  test::influxd_options io;
+  io.https = true;
+  influxd_server db{io};
+  ASSERT_EQ(db.url().rfind("https://127.0.0.1:", 0), 0u);
+  db.create_database("tls");
+  writer_options o;
+  o.name = "influx-tls";
+  o.url = db.url();
+  o.database = "tls";
+  o.connect_timeout = 5s;
+  {
+    writer w{o}; // verification on: the self-signed certificate is refused
+    line_batch b;
+    b.append_line("m f=1 1");
+    auto out = w.write(b);
+    EXPECT_EQ(out.status, write_status::permanent) << out.message;
+    EXPECT_EQ(out.http_status, 0);
+    EXPECT_NE(out.message.find("certificate"), std::string::npos) << out.message;
+    EXPECT_EQ(b.size(), 1u);
+  }
+  {
+    auto with_ca = o;
+    with_ca.ca_file = db.ca_file().string();
+    writer w{with_ca};
+    line_batch b;
+    b.append_line("m f=1 1");
+    auto out = w.write(b);
+    EXPECT_EQ(out.status, write_status::ok) << out.message;
+  }
+  {
+    auto insecure = o;
+    insecure.insecure_skip_verify = true;
+    writer w{insecure};
+    line_batch b;
+    b.append_line("m f=2 2");
+    auto out = w.write(b);
+    EXPECT_EQ(out.status, write_status::ok) << out.message;
+  }
+  EXPECT_EQ(db.count("tls", "m", "f"), 2);
+}

@@ -462,3 +462,41 @@ TEST(InfluxWriter, RejectsIncompleteOptions) {
   o.url = "ftp://host";
   EXPECT_THROW(writer{o}, std::invalid_argument);
 }
+
+TEST(InfluxWriter, BatchAlternatingBetweenContentAndServerErrorsIsGivenUpAfterLimit) {
+  // Full batch: "partial write" naming no line; any smaller request: 500. Without a bound the
+  // batch would cycle between isolation and retry forever.
+  fake_http_server srv{[](const fake_request& r) {
+    if (split_lines(r.body).size() == 8)
+      return fake_response{
+          400, {}, R"({"error":"partial write: points beyond retention policy dropped=1"})"};
+    return fake_response{500, {}, R"({"error":"engine: unexpected failure"})"};
+  }};
+  auto o = v1_options(srv.url());
+  o.max_server_errors = 2;
+  writer w{o};
+  auto b = make_batch(8);
+  auto first = w.write(b);
+  EXPECT_EQ(first.status, write_status::retry) << first.message;
+  EXPECT_EQ(b.size(), 8u);
+  auto second = w.write(b);
+  EXPECT_EQ(second.status, write_status::permanent) << second.message;
+  EXPECT_EQ(second.rejected.size(), 8u);
+  EXPECT_TRUE(b.empty());
+}
+
+TEST(InfluxWriter, SubsetWhoseLinesWereAllDroppedIsRejectedWithoutFurtherRequests) {
+  fake_http_server srv{[](const fake_request& r) {
+    return fake_response{400,
+                         {},
+                         R"({"error":"partial write: points beyond retention policy dropped=)" +
+                             std::to_string(split_lines(r.body).size()) + "\"}"};
+  }};
+  writer w{v1_options(srv.url())};
+  auto b = make_batch(100);
+  auto out = w.write(b);
+  EXPECT_EQ(out.status, write_status::partial);
+  EXPECT_EQ(out.requests, 1u);
+  EXPECT_EQ(out.rejected.size(), 100u);
+  EXPECT_EQ(out.written, 0u);
+}
