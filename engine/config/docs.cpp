@@ -62,8 +62,7 @@ void describe_one(const component_descriptor& d, std::string& out) {
   if (!d.summary.empty())
     out += "  " + d.summary + "\n";
   out += std::string("  input: ") + to_string(d.input) + ", output: " + output_text(d) + "\n";
-  out += "  settings of every " + std::string(to_string(d.role)) + ": " +
-         join(common_keys(d.role)) + "\n";
+  out += "  common settings: " + join(common_keys(d.role)) + "\n";
   if (d.options.empty()) {
     out += "  options: none\n";
     return;
@@ -83,7 +82,7 @@ void describe_one(const component_descriptor& d, std::string& out) {
     if (!o.allowed.empty())
       facts.push_back("one of: " + join(o.allowed, " | "));
     if (auto r = range_text(o); !r.empty())
-      facts.push_back("range " + r);
+      facts.push_back(o.min && o.max ? "range " + r : r);
     if (o.secret)
       facts.push_back("secret");
     std::string pad(width - o.name.size() + 2, ' ');
@@ -392,7 +391,6 @@ std::string json_schema(const component_registry& registry) {
   };
   json schema{
       {"$schema", "http://json-schema.org/draft-07/schema#"},
-      {"$id", "https://wattline.invalid/schema/pipeline.json"},
       {"title", "wattline pipeline"},
       {"description", "A wattline pipeline file: sources, transforms and sinks keyed by id."},
       {"type", "object"},

@@ -59,6 +59,8 @@ struct section {
   std::string owner;
   /// Appended to "missing required <kind> 'x'", e.g. " for sink 'out' (type 'mqtt')".
   std::string missing_owner;
+  /// Keys besides the declared ones that hints may name ("type", "inputs", ...).
+  std::vector<std::string> common = {};
 };
 
 using value_map = std::map<std::string, option_value, std::less<>>;
@@ -657,7 +659,7 @@ private:
         std::vector<std::string> names;
         for (const auto& o : specs)
           names.push_back(o.name);
-        names.insert(names.end(), reserved.begin(), reserved.end());
+        names.insert(names.end(), s.common.begin(), s.common.end());
         std::string hint;
         if (auto best = closest_match(e.name(), names); !best.empty())
           hint = "did you mean '" + best + "'?";
@@ -808,7 +810,10 @@ private:
     if (desc) {
       n.descriptor = desc;
       section s{"option", "options", " for " + role_name + " type '" + n.type + "'",
-                " for " + owner + " (type '" + n.type + "')"};
+                " for " + owner + " (type '" + n.type + "')",
+                role == component_role::source
+                    ? std::vector<std::string>{"type", "supervision"}
+                    : std::vector<std::string>{"type", "inputs", "supervision"}};
       auto r = read_section(entries, desc->options, {"type", "inputs", "supervision"}, s, where,
                             where_length, fc);
       n.opts = options(std::move(r.values), e.value, fc.file);

@@ -3,9 +3,14 @@
 #include "engine/config/docs.hpp"
 #include "engine/config/loader.hpp"
 #include "tests/config/config_test_support.hpp"
+#include "tests/support/support.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sys/wait.h>
 
 namespace wattline {
 namespace {
@@ -30,7 +35,7 @@ TEST(ConfigDocs, DescribeTextShowsEveryOptionFact) {
   EXPECT_TRUE(contains(text, "          MQTT quality of service.\n")) << text;
   EXPECT_TRUE(contains(text, "format    string, default json, one of: json | influx\n")) << text;
   EXPECT_TRUE(contains(text, "password  string, optional, secret\n")) << text;
-  EXPECT_TRUE(contains(text, "settings of every sink: type, inputs, supervision")) << text;
+  EXPECT_TRUE(contains(text, "common settings: type, inputs, supervision")) << text;
 }
 
 TEST(ConfigDocs, DescribeTextCoversAllRolesOfATypeName) {
@@ -127,6 +132,49 @@ TEST(ConfigDocs, JsonSchemaOmitsHiddenComponents) {
   EXPECT_FALSE(contains(text, "capture"));
   auto schema = nlohmann::json::parse(text);
   EXPECT_FALSE(schema["definitions"].contains("sink_capture"));
+}
+
+TEST(ConfigDocs, JsonSchemaWorksWithAStandardValidator) {
+  // Cross-check with python3-jsonschema, the reference draft-07 implementation, when present.
+  auto python = test::find_program("python3");
+  if (python.empty())
+    GTEST_SKIP() << "python3 not found";
+  test::temp_dir dir;
+  std::ofstream(dir / "schema.json") << json_schema(registry());
+  std::ofstream(dir / "valid.yaml") << R"(
+engine: { log_level: debug, status_address: "off", shutdown_timeout_secs: 5 }
+sources:
+  meter: { type: serial, device: /dev/ttyUSB0, baud: 9600, supervision: { on_failure: stop } }
+  gen: { type: generator, fields: power, count: "${COUNT}" }
+transforms:
+  decode: { type: dlms, inputs: meter, key: "${file:key.txt}", strict: false }
+sinks:
+  broker: { type: mqtt, inputs: [decode, gen], broker: tcp://b, topic: t, qos: 1, format: influx }
+  db: { type: influxdb, inputs: decode, url: u, bucket: b, timeout_secs: 0.5, tags: { a: b } }
+)";
+  std::ofstream(dir / "invalid.yaml") << R"(
+sources:
+  unknown_option: { type: serial, device: d, devic: x }
+  missing_required: { type: serial }
+  out_of_range: { type: serial, device: d, baud: 1 }
+  unknown_type: { type: nope }
+  hidden_type: { type: capture }
+  with_inputs: { type: generator, inputs: [x] }
+  bad_list: { type: generator, fields: [current] }
+sinks:
+  no_inputs: { type: file, path: p }
+  bad_enum: { type: mqtt, inputs: x, broker: b, topic: t, format: xml }
+  bad_bool: { type: mqtt, inputs: x, broker: b, topic: t, retain: "maybe" }
+  bad_supervision: { type: file, inputs: x, path: p, supervision: { on_failure: explode } }
+)";
+  auto cmd = python + " " + std::string(WATTLINE_SOURCE_DIR) + "/tests/config/check_schema.py " +
+             (dir / "schema.json").string() + " " + (dir / "valid.yaml").string() + " " +
+             (dir / "invalid.yaml").string();
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77)
+    GTEST_SKIP() << "python3-jsonschema or python3-yaml not installed";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see the output above";
 }
 
 pipeline_spec sample() {
