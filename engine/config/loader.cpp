@@ -900,6 +900,8 @@ private:
   }
 
   void load_supervision(const entry& e, node_spec& n, const std::string& owner, file_context& fc) {
+    if (e.value.IsNull())
+      return;
     if (!e.value.IsMap()) {
       diags_.error("invalid value for 'supervision' of " + owner + ": expected a map, got " +
                        shown(e.value, fc),
@@ -924,11 +926,15 @@ private:
                      : f == "shutdown" ? failure_policy::shutdown
                                        : failure_policy::restart;
     }
-    if (r.values.count("initial_backoff_ms") && r.values.count("max_backoff_ms") &&
+    // Compare the effective values: either side may be a default.
+    bool initial_set = r.values.count("initial_backoff_ms") > 0;
+    if ((initial_set || r.values.count("max_backoff_ms")) &&
         p.initial_backoff_ms > p.max_backoff_ms) {
-      auto& w = r.written["initial_backoff_ms"];
-      diags_.error("supervision setting 'initial_backoff_ms' is larger than 'max_backoff_ms'",
-                   w.first, {}, w.second);
+      auto& w = r.written[initial_set ? "initial_backoff_ms" : "max_backoff_ms"];
+      diags_.error(
+          "supervision setting 'initial_backoff_ms' (" + std::to_string(p.initial_backoff_ms) +
+              ") is larger than 'max_backoff_ms' (" + std::to_string(p.max_backoff_ms) + ")",
+          w.first, {}, w.second);
     }
   }
 

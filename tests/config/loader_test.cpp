@@ -251,8 +251,17 @@ sinks:
   EXPECT_NE(text.find("allowed values: restart, stop, shutdown"), std::string::npos) << text;
   EXPECT_NE(text.find("unknown supervision setting 'max_restart'"), std::string::npos) << text;
   EXPECT_NE(text.find("did you mean 'max_restarts'?"), std::string::npos) << text;
-  EXPECT_NE(text.find("'initial_backoff_ms' is larger than 'max_backoff_ms'"), std::string::npos)
+  EXPECT_NE(text.find("'initial_backoff_ms' (500) is larger than 'max_backoff_ms' (100)"),
+            std::string::npos)
       << text;
+  // A default on one side counts too.
+  diagnostics d2;
+  EXPECT_FALSE(load("sources:\n  g:\n    type: generator\n    supervision: { max_backoff_ms: 50 "
+                    "}\nsinks:\n  f: { type: file, inputs: g, path: p }\n",
+                    d2));
+  EXPECT_NE(render_all(d2).find("'initial_backoff_ms' (100) is larger than 'max_backoff_ms' (50)"),
+            std::string::npos)
+      << render_all(d2);
 }
 
 TEST(ConfigLoader, ConfigTextIsCanonicalAndIgnoresKeyOrderAndStyle) {
