@@ -382,6 +382,60 @@ TEST(ConfigLoader, MalformedYamlNeverThrows) {
   }
 }
 
+TEST(ConfigLoader, SurvivesRandomlyCorruptedFiles) {
+  // A cheap fuzz pass: byte flips, deletions and insertions of YAML punctuation into a valid
+  // file must never throw, and a failed load must always say why.
+  const std::string base = minimal;
+  const std::string alphabet = ":-{}[],&*!|>'\"#%@`?$ \n\t";
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 1500; ++round) {
+    std::string text = base;
+    for (int edits = 1 + static_cast<int>(next() % 4); edits > 0; --edits) {
+      auto pos = next() % text.size();
+      switch (next() % 3) {
+      case 0:
+        text[pos] = alphabet[next() % alphabet.size()];
+        break;
+      case 1:
+        text.erase(pos, 1 + next() % 8);
+        break;
+      default:
+        text.insert(pos, 1, alphabet[next() % alphabet.size()]);
+      }
+    }
+    diagnostics diags;
+    std::optional<pipeline_spec> spec;
+    ASSERT_NO_THROW(spec = load(text, diags, {{"X", "1"}})) << text;
+    if (!spec) {
+      ASSERT_TRUE(diags.has_errors()) << text;
+    }
+  }
+}
+
+TEST(ConfigLoader, ThrowingCheckHookBecomesADiagnostic) {
+  component_registry reg;
+  reg.add({.type = "strict",
+           .role = component_role::source,
+           .output = data_kind::records,
+           .options = {{.name = "limit", .type = option_type::any}},
+           // Careless component code: as<T>() on whatever is there.
+           .check = [](const YAML::Node& node, const options&, const std::string&, diagnostics&) {
+             (void)node["limit"].as<int>();
+           }});
+  diagnostics diags;
+  auto spec = load_pipeline_texts({{"mem.yaml", "sources:\n  s: { type: strict, limit: lots }\n"}},
+                                  diags, fixed_env({}), reg);
+  EXPECT_FALSE(spec);
+  ASSERT_EQ(test::count(diags, severity::error), 1u) << render_all(diags);
+  const auto& d = diags.items().back();
+  EXPECT_EQ(d.message, "invalid settings for source type 'strict': bad conversion");
+  EXPECT_EQ(d.where, (source_location{"mem.yaml", 2, 29}));
+}
+
 TEST(ConfigLoader, ReportsAllErrorsOfAFileInOneRun) {
   diagnostics diags;
   EXPECT_FALSE(load(R"(
