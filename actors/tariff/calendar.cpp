@@ -43,7 +43,7 @@ void calendar::build_templates() {
   for (int p = 0; p < day_type_count; ++p)
     for (int t = 0; t < day_type_count; ++t)
       templates_[p * day_type_count + t] =
-        make_template(static_cast<day_type>(p), static_cast<day_type>(t));
+          make_template(static_cast<day_type>(p), static_cast<day_type>(t));
 }
 
 std::vector<calendar::piece> calendar::make_template(day_type prev, day_type type) const {
@@ -68,7 +68,8 @@ std::vector<calendar::piece> calendar::make_template(day_type prev, day_type typ
     auto tariff = static_cast<uint32_t>(cfg_.default_tariff);
     bool own = false;
     for (const auto& r : cfg_.ranges)
-      if ((r.days & type_bit) && a >= r.from_s && b <= (r.crosses_midnight() ? seconds_per_day : r.to_s)) {
+      if ((r.days & type_bit) && a >= r.from_s &&
+          b <= (r.crosses_midnight() ? seconds_per_day : r.to_s)) {
         tariff = static_cast<uint32_t>(r.tariff);
         own = true;
         break;
@@ -107,18 +108,19 @@ int32_t calendar::local_day_of(int64_t t_ns) const {
 void calendar::build(int32_t day, day_plan& out) {
   ++days_built_;
   const date::local_days d{date::days{day}};
-  const auto& tmpl =
-    templates_[static_cast<int>(type_of(day - 1)) * day_type_count + static_cast<int>(type_of(day))];
+  const auto& tmpl = templates_[static_cast<int>(type_of(day - 1)) * day_type_count +
+                                static_cast<int>(type_of(day))];
   out.day = day;
   out.begin_ns = to_utc_ns(*cfg_.zone, date::local_seconds{d});
   out.end_ns = to_utc_ns(*cfg_.zone, date::local_seconds{d + date::days{1}});
   out.segments.clear();
   for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    int64_t begin = i == 0 ? out.begin_ns
-                           : to_utc_ns(*cfg_.zone, date::local_seconds{d} + seconds{tmpl[i].start_s});
+    int64_t begin = i == 0
+                        ? out.begin_ns
+                        : to_utc_ns(*cfg_.zone, date::local_seconds{d} + seconds{tmpl[i].start_s});
     int64_t end = i + 1 < tmpl.size()
-                    ? to_utc_ns(*cfg_.zone, date::local_seconds{d} + seconds{tmpl[i + 1].start_s})
-                    : out.end_ns;
+                      ? to_utc_ns(*cfg_.zone, date::local_seconds{d} + seconds{tmpl[i + 1].start_s})
+                      : out.end_ns;
     if (end <= begin)
       continue; // wholly inside the hour skipped in spring
     const auto& t = cfg_.tariffs[tmpl[i].tariff];

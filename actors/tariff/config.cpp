@@ -225,8 +225,8 @@ void parser::check_keys(const YAML::Node& m, const std::vector<std::string>& all
     const auto& k = key.Scalar();
     if (auto prev = seen.find(k); prev != seen.end()) {
       auto& d = diags_.error("duplicate key '" + k + "'", loc(key), {}, len(key));
-      d.notes.push_back(diagnostic{severity::note, "first given here", loc(prev->second),
-                                   len(prev->second), {}, {}});
+      d.notes.push_back(diagnostic{
+          severity::note, "first given here", loc(prev->second), len(prev->second), {}, {}});
       continue;
     }
     seen.emplace(k, key);
@@ -244,11 +244,11 @@ void parser::parse_timezone(const YAML::Node& n, tariff_config& cfg) {
   if (!name)
     return;
   const auto& s = *name;
-  bool fixed_offset =
-    s.empty() || s[0] == '+' || s[0] == '-' || std::isdigit(static_cast<unsigned char>(s[0])) ||
-    ((s.rfind("UTC", 0) == 0 || s.rfind("GMT", 0) == 0) && s.size() > 3 &&
-     (s[3] == '+' || s[3] == '-')) ||
-    (s.rfind("Etc/GMT", 0) == 0 && s.size() > 7);
+  bool fixed_offset = s.empty() || s[0] == '+' || s[0] == '-' ||
+                      std::isdigit(static_cast<unsigned char>(s[0])) ||
+                      ((s.rfind("UTC", 0) == 0 || s.rfind("GMT", 0) == 0) && s.size() > 3 &&
+                       (s[3] == '+' || s[3] == '-')) ||
+                      (s.rfind("Etc/GMT", 0) == 0 && s.size() > 7);
   if (fixed_offset) {
     error(n, "timezone '" + s + "' is not an IANA time zone name",
           "fixed UTC offsets do not follow daylight saving time; use a zone name such as "
@@ -482,8 +482,8 @@ void parser::parse_schedule(const YAML::Node& n, tariff_config& cfg) {
     auto from = get(e, "from");
     auto to = get(e, "to");
     auto tariff = get(e, "tariff");
-    for (auto [node, key] : {std::pair{days, "days"}, std::pair{from, "from"},
-                             std::pair{to, "to"}, std::pair{tariff, "tariff"}})
+    for (auto [node, key] : {std::pair{days, "days"}, std::pair{from, "from"}, std::pair{to, "to"},
+                             std::pair{tariff, "tariff"}})
       if (!node.IsDefined()) {
         error(e, std::string("schedule entry has no '") + key + "'");
         ok = false;
@@ -552,7 +552,7 @@ void parser::parse_holidays(const YAML::Node& n, tariff_config& cfg) {
         auto guess = as.IsScalar() ? closest_match(lower(as.Scalar()), day_words()) : "";
         error(as,
               "unknown day name '" + (as.IsScalar() ? as.Scalar() : std::string{}) +
-                "' for 'count_as'",
+                  "' for 'count_as'",
               guess.empty() ? "use one of mon, tue, wed, thu, fri, sat, sun, holiday"
                             : "did you mean '" + guess + "'?");
       } else {
@@ -615,13 +615,14 @@ void parser::check_overlaps(const tariff_config& cfg) {
           continue;
         const auto& r1 = cfg.ranges[first];
         const auto& r2 = cfg.ranges[second];
-        bool spill = (pa.range == first ? pa.spill : pb.spill) ||
-                     (pa.range == second ? pa.spill : pb.spill);
+        bool spill =
+            (pa.range == first ? pa.spill : pb.spill) || (pa.range == second ? pa.spill : pb.spill);
         auto& d = diags_.error("time range '" + r2.label + "' overlaps '" + r1.label + "' on " +
-                                 day_type_name(static_cast<day_type>(t)) +
-                                 (spill ? " (after midnight)" : ""),
+                                   day_type_name(static_cast<day_type>(t)) +
+                                   (spill ? " (after midnight)" : ""),
                                r2.where, "each moment of a day must have at most one tariff");
-        d.notes.push_back(diagnostic{severity::note, "the other range is here", r1.where, 1, {}, {}});
+        d.notes.push_back(
+            diagnostic{severity::note, "the other range is here", r1.where, 1, {}, {}});
       }
   }
 }
@@ -684,9 +685,9 @@ std::optional<tariff_config> parser::run(const YAML::Node& node) {
     parse_schedule(n, cfg);
   if (auto n = get(node, "holidays"); n.IsDefined())
     parse_holidays(n, cfg);
-  for (auto [key, target] : {std::pair{"import_field", &cfg.import_field},
-                             std::pair{"export_field", &cfg.export_field},
-                             std::pair{"meter_tag", &cfg.meter_tag}}) {
+  for (auto [key, target] :
+       {std::pair{"import_field", &cfg.import_field}, std::pair{"export_field", &cfg.export_field},
+        std::pair{"meter_tag", &cfg.meter_tag}}) {
     auto n = get(node, key);
     if (!n.IsDefined())
       continue;
@@ -698,6 +699,12 @@ std::optional<tariff_config> parser::run(const YAML::Node& node) {
     }
   }
   check_overlaps(cfg);
+  if (cfg.holiday_as != day_type::holiday)
+    for (const auto& r : cfg.ranges)
+      if (r.days == (1u << static_cast<int>(day_type::holiday)))
+        diags_.warning("time range '" + r.label + "' is never used", r.where,
+                       std::string("holidays count as '") + day_type_name(cfg.holiday_as) +
+                           "'; set 'holidays: { count_as: holiday }' to use ranges for holidays");
   if (count_errors() > 0)
     return std::nullopt;
   return cfg;
@@ -717,7 +724,8 @@ bool tariff_config::is_holiday(date::local_days d) const {
     return false;
   date::year_month_day ymd{d};
   for (const auto& h : holidays)
-    if (static_cast<unsigned>(ymd.month()) == h.month && static_cast<unsigned>(ymd.day()) == h.day &&
+    if (static_cast<unsigned>(ymd.month()) == h.month &&
+        static_cast<unsigned>(ymd.day()) == h.day &&
         (h.year == 0 || static_cast<int>(ymd.year()) == h.year))
       return true;
   return false;
@@ -743,45 +751,47 @@ std::optional<tariff_config> parse_tariff_config(const YAML::Node& node, const s
 
 const std::vector<option_doc>& tariff_options() {
   static const std::vector<option_doc> docs = {
-    {"timezone", "string", "", true,
-     "IANA time zone name of the schedule, e.g. Europe/Zurich (from the system tz database). "
-     "Daylight saving time is followed; fixed UTC offsets are rejected."},
-    {"currency", "string", "", true,
-     "Currency of all prices, e.g. CHF or EUR; the unit of the cost fields."},
-    {"tariffs", "map of name to map", "", true,
-     "Named tariffs with their prices per kWh, e.g. high: { import: 0.31, export: 0.08 }."},
-    {"tariffs.<name>.import", "number", "", true, "Price per kWh imported (bought from the grid)."},
-    {"tariffs.<name>.export", "number", "0", false,
-     "Price per kWh exported (fed into the grid); the credit for feed-in."},
-    {"tariffs.<name>.changes", "list of map", "[]", false,
-     "Price changes: { from: YYYY-MM-DD, import: ..., export: ... }, effective at local midnight "
-     "of 'from', in increasing date order; an omitted price keeps its previous value."},
-    {"default_tariff", "string", "the only tariff", false,
-     "Tariff for time no schedule range covers; required when there are several tariffs."},
-    {"schedule", "list of map", "[]", false,
-     "Weekly time ranges in local time: { days: mon-fri, from: \"07:00\", to: \"20:00\", "
-     "tariff: high }. Ranges must not overlap."},
-    {"schedule[].days", "string or list of string", "", true,
-     "Day names mon..sun (or monday..sunday), ranges like mon-fri, weekdays, weekend, daily, or "
-     "holiday."},
-    {"schedule[].from", "string", "", true, "Start of the range, HH:MM or HH:MM:SS local time."},
-    {"schedule[].to", "string", "", true,
-     "End of the range, HH:MM or HH:MM:SS; 24:00 is the end of the day. A 'to' not after "
-     "'from' crosses midnight and ends on the next day."},
-    {"schedule[].tariff", "string", "", true, "Tariff active during the range."},
-    {"holidays", "map", "", false,
-     "Public holidays: { count_as: sun, dates: [2026-01-01, 12-25] }; a plain list of dates "
-     "counts them as sun."},
-    {"holidays.count_as", "string", "sun", false,
-     "Day type of a holiday: mon..sun, or holiday to use the schedule ranges with days: holiday."},
-    {"holidays.dates", "list of string", "", true,
-     "Dates as YYYY-MM-DD, or MM-DD for a holiday on the same date every year."},
-    {"import_field", "string", "ACTIVE_ENERGY_P", false,
-     "Cumulative imported energy field of the records, in kWh."},
-    {"export_field", "string", "ACTIVE_ENERGY_N", false,
-     "Cumulative exported energy field of the records, in kWh."},
-    {"meter_tag", "string", "meter", false,
-     "Tag that identifies the meter; deltas and totals are kept per meter."},
+      {"timezone", "string", "", true,
+       "IANA time zone name of the schedule, e.g. Europe/Zurich (from the system tz database). "
+       "Daylight saving time is followed; fixed UTC offsets are rejected."},
+      {"currency", "string", "", true,
+       "Currency of all prices, e.g. CHF or EUR; the unit of the cost fields."},
+      {"tariffs", "map of name to map", "", true,
+       "Named tariffs with their prices per kWh, e.g. high: { import: 0.31, export: 0.08 }."},
+      {"tariffs.<name>.import", "number", "", true,
+       "Price per kWh imported (bought from the grid)."},
+      {"tariffs.<name>.export", "number", "0", false,
+       "Price per kWh exported (fed into the grid); the credit for feed-in."},
+      {"tariffs.<name>.changes", "list of map", "[]", false,
+       "Price changes: { from: YYYY-MM-DD, import: ..., export: ... }, effective at local midnight "
+       "of 'from', in increasing date order; an omitted price keeps its previous value."},
+      {"default_tariff", "string", "the only tariff", false,
+       "Tariff for time no schedule range covers; required when there are several tariffs."},
+      {"schedule", "list of map", "[]", false,
+       "Weekly time ranges in local time: { days: mon-fri, from: \"07:00\", to: \"20:00\", "
+       "tariff: high }. Ranges must not overlap."},
+      {"schedule[].days", "string or list of string", "", true,
+       "Day names mon..sun (or monday..sunday), ranges like mon-fri, weekdays, weekend, daily, or "
+       "holiday."},
+      {"schedule[].from", "string", "", true, "Start of the range, HH:MM or HH:MM:SS local time."},
+      {"schedule[].to", "string", "", true,
+       "End of the range, HH:MM or HH:MM:SS; 24:00 is the end of the day. A 'to' not after "
+       "'from' crosses midnight and ends on the next day."},
+      {"schedule[].tariff", "string", "", true, "Tariff active during the range."},
+      {"holidays", "map", "", false,
+       "Public holidays: { count_as: sun, dates: [2026-01-01, 12-25] }; a plain list of dates "
+       "counts them as sun."},
+      {"holidays.count_as", "string", "sun", false,
+       "Day type of a holiday: mon..sun, or holiday to use the schedule ranges with days: "
+       "holiday."},
+      {"holidays.dates", "list of string", "", true,
+       "Dates as YYYY-MM-DD, or MM-DD for a holiday on the same date every year."},
+      {"import_field", "string", "ACTIVE_ENERGY_P", false,
+       "Cumulative imported energy field of the records, in kWh."},
+      {"export_field", "string", "ACTIVE_ENERGY_N", false,
+       "Cumulative exported energy field of the records, in kWh."},
+      {"meter_tag", "string", "meter", false,
+       "Tag that identifies the meter; deltas and totals are kept per meter."},
   };
   return docs;
 }

@@ -75,8 +75,8 @@ io_result write_durably(const std::filesystem::path& path, const std::string& da
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return {false, "cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                     errno_text(errno)};
+    return {false,
+            "cannot rename " + tmp.string() + " to " + path.string() + ": " + errno_text(errno)};
   int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
@@ -101,6 +101,20 @@ counter_state counter_from_json(const nlohmann::json& j) {
   return c;
 }
 
+/// Sets field `key` of `rec` (adds or replaces) with its unit; builds a new field in place.
+void put(record& rec, std::string_view key, field_value value, const std::string& unit) {
+  for (auto& f : rec.fields)
+    if (f.key == key) {
+      f.value = std::move(value);
+      f.unit = unit;
+      return;
+    }
+  auto& f = rec.fields.emplace_back();
+  f.key.assign(key);
+  f.value = std::move(value);
+  f.unit = unit;
+}
+
 } // namespace
 
 int64_t kwh_to_units(double kwh) {
@@ -109,8 +123,8 @@ int64_t kwh_to_units(double kwh) {
 
 tariff_engine::tariff_engine(tariff_config cfg, std::filesystem::path state_dir,
                              std::string instance)
-  : cfg_(std::make_unique<tariff_config>(std::move(cfg))),
-    calendar_(std::make_unique<calendar>(*cfg_)) {
+    : cfg_(std::make_unique<tariff_config>(std::move(cfg))),
+      calendar_(std::make_unique<calendar>(*cfg_)) {
   for (const auto& t : cfg_->tariffs) {
     tariff_names_.push_back(t.name);
     any_export_price_ = any_export_price_ || t.has_export_price;
@@ -138,11 +152,18 @@ std::size_t tariff_engine::tariff_index(const std::string& name) {
 std::vector<split_part> tariff_engine::split(int64_t t0_ns, int64_t t1_ns, int64_t energy,
                                              bool exported) {
   std::vector<split_part> parts;
+  split_into(t0_ns, t1_ns, energy, exported, parts);
+  return parts;
+}
+
+void tariff_engine::split_into(int64_t t0_ns, int64_t t1_ns, int64_t energy, bool exported,
+                               std::vector<split_part>& parts) {
+  parts.clear();
   if (t1_ns <= t0_ns) {
     const segment s = calendar_->at(t1_ns);
-    parts.push_back({t1_ns, t1_ns, s.tariff, s.day, exported ? s.export_price : s.import_price,
-                     energy});
-    return parts;
+    parts.push_back(
+        {t1_ns, t1_ns, s.tariff, s.day, exported ? s.export_price : s.import_price, energy});
+    return;
   }
   for (int64_t cur = t0_ns; cur < t1_ns;) {
     const segment s = calendar_->at(cur);
@@ -159,7 +180,6 @@ std::vector<split_part> tariff_engine::split(int64_t t0_ns, int64_t t1_ns, int64
     assigned += e;
   }
   parts.back().energy = energy - assigned;
-  return parts;
 }
 
 void tariff_engine::close(const std::string& meter, open_period& p, bool month,
@@ -176,15 +196,17 @@ void tariff_engine::close(const std::string& meter, open_period& p, bool month,
     record r;
     r.name = "energy_cost";
     r.time_ns = start;
-    r.tags = {{cfg_->meter_tag, meter},
-              {"tariff", tariff_names_[i]},
-              {"period", month ? "month" : "day"},
-              {"date", when}};
-    r.fields.push_back({"energy_import_kwh",
-                        static_cast<double>(t.import_energy) / units_per_kwh, "kWh", {}});
+    // Records without the meter tag are one anonymous meter: no empty tag value.
+    if (!meter.empty())
+      r.tags.emplace_back(cfg_->meter_tag, meter);
+    r.tags.emplace_back("tariff", tariff_names_[i]);
+    r.tags.emplace_back("period", month ? "month" : "day");
+    r.tags.emplace_back("date", when);
+    r.fields.push_back(
+        {"energy_import_kwh", static_cast<double>(t.import_energy) / units_per_kwh, "kWh", {}});
     r.fields.push_back({"cost_import", t.cost_import, cfg_->currency, {}});
-    r.fields.push_back({"energy_export_kwh",
-                        static_cast<double>(t.export_energy) / units_per_kwh, "kWh", {}});
+    r.fields.push_back(
+        {"energy_export_kwh", static_cast<double>(t.export_energy) / units_per_kwh, "kWh", {}});
     r.fields.push_back({"credit_export", t.credit_export, cfg_->currency, {}});
     out.push_back(std::move(r));
   }
@@ -194,6 +216,8 @@ void tariff_engine::close(const std::string& meter, open_period& p, bool month,
 
 void tariff_engine::advance(const std::string& meter, meter_state& st, int32_t day,
                             std::vector<record>& out) {
+  if (day <= st.day.key && st.month.key != open_period::none)
+    return; // the common case: still the open day (or a late part)
   if (st.day.key == open_period::none || day > st.day.key) {
     close(meter, st.day, false, out);
     st.day.key = day;
@@ -209,24 +233,22 @@ void tariff_engine::advance(const std::string& meter, meter_state& st, int32_t d
   }
 }
 
-void tariff_engine::add_parts(const std::string& meter, meter_state& st,
-                              const std::vector<split_part>& parts, bool exported,
-                              std::vector<record>& out) {
-  for (const auto& p : parts) {
-    // A part older than the open period (a lagging counter) counts in the open period.
-    advance(meter, st, p.day, out);
-    for (auto* period : {&st.day, &st.month}) {
-      if (period->tariffs.size() <= p.tariff)
-        period->tariffs.resize(tariff_names_.size());
-      auto& t = period->tariffs[p.tariff];
-      t.used = true;
-      if (exported) {
-        t.export_energy += p.energy;
-        t.credit_export += p.cost();
-      } else {
-        t.import_energy += p.energy;
-        t.cost_import += p.cost();
-      }
+void tariff_engine::add_part(const std::string& meter, meter_state& st, const split_part& p,
+                             bool exported, std::vector<record>& out) {
+  // A part older than the open period (a lagging counter) counts in the open period.
+  advance(meter, st, p.day, out);
+  const double money = p.cost();
+  for (auto* period : {&st.day, &st.month}) {
+    if (period->tariffs.size() <= p.tariff)
+      period->tariffs.resize(tariff_names_.size());
+    auto& t = period->tariffs[p.tariff];
+    t.used = true;
+    if (exported) {
+      t.export_energy += p.energy;
+      t.credit_export += money;
+    } else {
+      t.import_energy += p.energy;
+      t.cost_import += money;
     }
   }
 }
@@ -235,10 +257,10 @@ std::vector<record> tariff_engine::process(record& rec) {
   std::vector<record> out;
   const int64_t t = rec.time_ns;
   const segment seg = calendar_->at(t);
-  rec.set_field("tariff", cfg_->tariffs[seg.tariff].name);
-  rec.set_field("price", seg.import_price).unit = price_unit_;
+  put(rec, "tariff", cfg_->tariffs[seg.tariff].name, no_unit_);
+  put(rec, "price", seg.import_price, price_unit_);
   if (any_export_price_)
-    rec.set_field("price_export", seg.export_price).unit = price_unit_;
+    put(rec, "price_export", seg.export_price, price_unit_);
 
   double import_kwh = 0, export_kwh = 0;
   const field* fi = rec.find_field(cfg_->import_field);
@@ -257,6 +279,7 @@ std::vector<record> tariff_engine::process(record& rec) {
   // Updates one counter; returns the delta (units) and fills `parts`, or -1 when there is no
   // delta (first reading, or a record older than the last reading, which is ignored).
   auto step = [&](counter_state& c, double kwh, bool exported, std::vector<split_part>& parts) {
+    parts.clear();
     const int64_t value = kwh_to_units(kwh);
     if (c.known && t < c.time_ns)
       return int64_t{-1};
@@ -270,26 +293,29 @@ std::vector<record> tariff_engine::process(record& rec) {
       delta = 0;
       reset = true;
     }
-    parts = split(c.time_ns, t, delta, exported);
+    split_into(c.time_ns, t, delta, exported, parts);
     c.time_ns = t;
     c.value = value;
     return delta;
   };
 
-  std::vector<split_part> import_parts, export_parts;
+  auto& import_parts = import_parts_;
+  auto& export_parts = export_parts_;
+  import_parts.clear();
+  export_parts.clear();
   int64_t import_delta = has_import ? step(st.import_counter, import_kwh, false, import_parts) : -1;
   int64_t export_delta = has_export ? step(st.export_counter, export_kwh, true, export_parts) : -1;
 
   // Apply the parts of both counters in time order, so periods close once and in order.
   std::size_t i = 0, e = 0;
   while (i < import_parts.size() || e < export_parts.size()) {
-    bool take_import = e == export_parts.size() ||
-                       (i < import_parts.size() &&
-                        import_parts[i].begin_ns <= export_parts[e].begin_ns);
+    bool take_import =
+        e == export_parts.size() ||
+        (i < import_parts.size() && import_parts[i].begin_ns <= export_parts[e].begin_ns);
     if (take_import)
-      add_parts(meter, st, {import_parts[i++]}, false, out);
+      add_part(meter, st, import_parts[i++], false, out);
     else
-      add_parts(meter, st, {export_parts[e++]}, true, out);
+      add_part(meter, st, export_parts[e++], true, out);
   }
   advance(meter, st, seg.day, out);
 
@@ -297,20 +323,18 @@ std::vector<record> tariff_engine::process(record& rec) {
     double cost = 0;
     for (const auto& p : import_parts)
       cost += p.cost();
-    rec.set_field("energy_import_kwh", static_cast<double>(import_delta) / units_per_kwh).unit =
-      "kWh";
-    rec.set_field("cost_import", cost).unit = cfg_->currency;
+    put(rec, "energy_import_kwh", static_cast<double>(import_delta) / units_per_kwh, kwh_unit_);
+    put(rec, "cost_import", cost, cfg_->currency);
   }
   if (export_delta >= 0) {
     double credit = 0;
     for (const auto& p : export_parts)
       credit += p.cost();
-    rec.set_field("energy_export_kwh", static_cast<double>(export_delta) / units_per_kwh).unit =
-      "kWh";
-    rec.set_field("credit_export", credit).unit = cfg_->currency;
+    put(rec, "energy_export_kwh", static_cast<double>(export_delta) / units_per_kwh, kwh_unit_);
+    put(rec, "credit_export", credit, cfg_->currency);
   }
   if (reset)
-    rec.set_field("counter_reset", true);
+    put(rec, "counter_reset", true, no_unit_);
   return out;
 }
 
@@ -416,9 +440,9 @@ void tariff_engine::load() {
   auto bad = state_path_;
   bad += ".bad";
   std::filesystem::rename(state_path_, bad, ec);
-  state_error_ = "tariff state file " + state_path_.string() + " is corrupt (" + problem +
-                 "); " + (ec ? "could not keep it as " + bad.string() + " (" + ec.message() + ")"
-                             : "kept as " + bad.string()) +
+  state_error_ = "tariff state file " + state_path_.string() + " is corrupt (" + problem + "); " +
+                 (ec ? "could not keep it as " + bad.string() + " (" + ec.message() + ")"
+                     : "kept as " + bad.string()) +
                  ", starting with empty totals";
 }
 

@@ -146,8 +146,10 @@ public:
 
 private:
   void load();
-  void add_parts(const std::string& meter, meter_state& st, const std::vector<split_part>& parts,
-                 bool exported, std::vector<record>& out);
+  void split_into(int64_t t0_ns, int64_t t1_ns, int64_t energy, bool exported,
+                  std::vector<split_part>& parts);
+  void add_part(const std::string& meter, meter_state& st, const split_part& p, bool exported,
+                std::vector<record>& out);
   void advance(const std::string& meter, meter_state& st, int32_t day, std::vector<record>& out);
   void close(const std::string& meter, open_period& p, bool month, std::vector<record>& out);
   std::size_t tariff_index(const std::string& name);
@@ -161,9 +163,13 @@ private:
   std::filesystem::path state_path_;
   std::string state_error_;
   std::string price_unit_;
+  const std::string kwh_unit_ = "kWh";
+  const std::string no_unit_;
   bool any_export_price_ = false;
   bool dirty_ = false;
-  std::vector<split_part> parts_; // scratch buffer
+  // Scratch buffers reused by process(), so a record allocates nothing for its split.
+  std::vector<split_part> import_parts_;
+  std::vector<split_part> export_parts_;
 };
 
 } // namespace wattline::tariff

@@ -67,7 +67,7 @@ TEST_F(Calendar, RangeCrossingMidnightContinuesIntoTheNextMorning) {
 TEST_F(Calendar, FixedHolidayOnAWeekdayCountsAsSunday) {
   // Good Friday 2026-04-03: no high rate, and its night range does not apply either.
   EXPECT_EQ(cal.type_of(static_cast<int32_t>(
-              date::local_days{date::year{2026} / 4 / 3}.time_since_epoch().count())),
+                date::local_days{date::year{2026} / 4 / 3}.time_since_epoch().count())),
             day_type::sun);
   EXPECT_EQ(tariff_at(zurich(2026, 4, 3, 10)), "low");
   EXPECT_EQ(tariff_at(zurich(2026, 4, 3, 23)), "low");
@@ -166,12 +166,12 @@ TEST_F(Calendar, PriceChangeTakesEffectAtLocalMidnightOfItsDate) {
 TEST_F(Calendar, LookupsInsideACachedDayDoNotRebuildIt) {
   auto start = zurich(2026, 3, 2, 0);
   for (int64_t t = start; t < start + 24 * ns_per_h; t += ns_per_s)
-    (void) cal.at(t);
+    (void)cal.at(t);
   EXPECT_EQ(cal.days_built(), 1u);
   // Going back and forth between two neighbouring days stays in the cache.
   for (int i = 0; i < 100; ++i) {
-    (void) cal.at(start - 1);
-    (void) cal.at(start);
+    (void)cal.at(start - 1);
+    (void)cal.at(start);
   }
   EXPECT_EQ(cal.days_built(), 2u);
 }

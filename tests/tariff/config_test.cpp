@@ -135,7 +135,9 @@ schedule:
     to: "08:00"
     tariff: low
 )"));
-  EXPECT_EQ(rendered(), R"(F:7:5: error: time range 'mon 05:00-08:00' overlaps 'sun 22:00-06:00' on mon (after midnight)
+  EXPECT_EQ(
+      rendered(),
+      R"(F:7:5: error: time range 'mon 05:00-08:00' overlaps 'sun 22:00-06:00' on mon (after midnight)
     7 |   - days: mon
       |     ^
 hint: each moment of a day must have at most one tariff
@@ -178,7 +180,9 @@ schedule:
   - { days: tue, from: 24:00, to: noon, tariff: flat }
   - { days: wed, from: "08:00", to: "08:00", tariff: flat }
 )"));
-  EXPECT_EQ(rendered(), R"(F:5:24: error: invalid time '25:00': hours must be 00-23 (or 24:00 for the end of the day)
+  EXPECT_EQ(
+      rendered(),
+      R"(F:5:24: error: invalid time '25:00': hours must be 00-23 (or 24:00 for the end of the day)
     5 |   - { days: mon, from: "25:00", to: "7:61", tariff: flat }
       |                        ^~~~~~~
 hint: write times in quotes, e.g. "07:00"
@@ -301,6 +305,22 @@ F:2:1: note: first given here
 )");
 }
 
+TEST_F(ConfigFile, HolidayRangesAreWarnedAboutWhenHolidaysCountAsAnotherDay) {
+  auto cfg = parse(R"(timezone: Europe/Zurich
+currency: CHF
+tariffs: { flat: { import: 0.25 } }
+schedule:
+  - { days: holiday, from: "10:00", to: "12:00", tariff: flat }
+holidays: [2026-01-01]
+)");
+  EXPECT_TRUE(cfg);
+  EXPECT_EQ(rendered(), R"(F:5:5: warning: time range 'holiday 10:00-12:00' is never used
+    5 |   - { days: holiday, from: "10:00", to: "12:00", tariff: flat }
+      |     ^
+hint: holidays count as 'sun'; set 'holidays: { count_as: holiday }' to use ranges for holidays
+)");
+}
+
 TEST_F(ConfigFile, NotAMapIsAnErrorNotAnException) {
   EXPECT_FALSE(parse("- just\n- a list\n"));
   ASSERT_EQ(diags.items().size(), 1u);
@@ -329,11 +349,11 @@ TEST(ConfigDocs, EveryTopLevelOptionIsDocumented) {
         return !d.type.empty() && !d.doc.empty();
     return false;
   };
-  for (const char* o : {"timezone", "currency", "tariffs", "tariffs.<name>.import",
-                        "tariffs.<name>.export", "tariffs.<name>.changes", "default_tariff",
-                        "schedule", "schedule[].days", "schedule[].from", "schedule[].to",
-                        "schedule[].tariff", "holidays", "holidays.count_as", "holidays.dates",
-                        "import_field", "export_field", "meter_tag"})
+  for (const char* o :
+       {"timezone", "currency", "tariffs", "tariffs.<name>.import", "tariffs.<name>.export",
+        "tariffs.<name>.changes", "default_tariff", "schedule", "schedule[].days",
+        "schedule[].from", "schedule[].to", "schedule[].tariff", "holidays", "holidays.count_as",
+        "holidays.dates", "import_field", "export_field", "meter_tag"})
     EXPECT_TRUE(has(o)) << o;
   for (const auto& d : docs) {
     if (d.name == "import_field") {

@@ -18,8 +18,8 @@ namespace {
 
 /// Feeds one record every `step` from `begin` to `end` (both included) for a meter drawing a
 /// constant `kw`; the counter starts at `start_kwh`. Returns the closed-period records.
-std::vector<record> feed_constant_power(tariff_engine& eng, const std::string& meter,
-                                        int64_t begin, int64_t end, int64_t step, double kw,
+std::vector<record> feed_constant_power(tariff_engine& eng, const std::string& meter, int64_t begin,
+                                        int64_t end, int64_t step, double kw,
                                         double start_kwh = 1000.0) {
   std::vector<record> closed;
   for (int64_t t = begin; t <= end; t += step) {
@@ -153,7 +153,8 @@ TEST_F(Engine, CounterResetNeverProducesNegativeEnergyOrCost) {
   std::vector<double> readings{100.0, 101.0, 5.0, 6.0};
   std::vector<record> recs;
   for (std::size_t i = 0; i < readings.size(); ++i) {
-    recs.push_back(meter_record("m1", zurich(2026, 3, 2, 12, static_cast<int>(i) * 15), readings[i]));
+    recs.push_back(
+        meter_record("m1", zurich(2026, 3, 2, 12, static_cast<int>(i) * 15), readings[i]));
     eng.process(recs.back());
   }
   EXPECT_DOUBLE_EQ(number(recs[1], "energy_import_kwh"), 1.0);
@@ -194,6 +195,31 @@ TEST_F(Engine, MetersAreTrackedIndependently) {
     eng.process(*r);
   EXPECT_DOUBLE_EQ(number(a2, "energy_import_kwh"), 1.0);
   EXPECT_DOUBLE_EQ(number(b2, "energy_import_kwh"), 3.0);
+}
+
+TEST_F(Engine, RecordWithoutCountersGetsOnlyTariffAndPrice) {
+  record r;
+  r.name = "weather";
+  r.time_ns = zurich(2026, 3, 7, 23);
+  r.fields.push_back({"temperature", 4.5, "C", {}});
+  EXPECT_TRUE(eng.process(r).empty());
+  EXPECT_EQ(text(r, "tariff"), "night");
+  EXPECT_DOUBLE_EQ(number(r, "price"), 0.10);
+  EXPECT_EQ(r.fields.size(), 4u);
+  EXPECT_EQ(eng.meter(""), nullptr);
+}
+
+TEST_F(Engine, RecordsWithoutMeterTagAreOneMeterAndTotalsHaveNoEmptyTag) {
+  auto a = meter_record("", zurich(2026, 3, 2, 23), 10.0);
+  auto b = meter_record("", zurich(2026, 3, 3, 0, 30), 11.5);
+  a.tags.clear();
+  b.tags.clear();
+  eng.process(a);
+  auto closed = eng.process(b);
+  EXPECT_DOUBLE_EQ(number(b, "energy_import_kwh"), 1.5);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].tag("meter"), nullptr);
+  EXPECT_DOUBLE_EQ(number(closed[0], "energy_import_kwh"), 1.0);
 }
 
 TEST_F(Engine, RecordOlderThanTheLastReadingIsIgnoredForEnergy) {
@@ -282,7 +308,7 @@ TEST_F(Engine, MonthTotalSumsItsDays) {
   std::map<std::string, int64_t> days, months;
   for (const auto& r : closed)
     (*r.tag("period") == "day" ? days : months)[*r.tag("tariff")] +=
-      kwh_to_units(number(r, "energy_import_kwh"));
+        kwh_to_units(number(r, "energy_import_kwh"));
   EXPECT_EQ(days, months);
   int64_t total = 0;
   for (const auto& [t, e] : months)
@@ -346,7 +372,8 @@ TEST(EngineState, RestartInTheMiddleOfADayKeepsTheTotals) {
   ASSERT_EQ(expected.size(), 4u); // Monday and Tuesday, high and low
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_EQ(got[i], expected[i]) << i;
-  EXPECT_DOUBLE_EQ(number(*find_total(got, "day", "2026-03-02", "high"), "energy_import_kwh"), 13.0);
+  EXPECT_DOUBLE_EQ(number(*find_total(got, "day", "2026-03-02", "high"), "energy_import_kwh"),
+                   13.0);
 }
 
 TEST(EngineState, CorruptStateFileIsKeptAsBadAndTheEngineStartsFresh) {
