@@ -1,8 +1,8 @@
 #include "actors/file/writer.hpp"
 
-#include "actors/file/influx_fallback.hpp"
 #include "actors/file/jsonl.hpp"
 #include "actors/file/time_format.hpp"
+#include "sinks/influxdb/line_protocol.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -59,12 +59,12 @@ int64_t truncate_partial_line(int fd, uint64_t size) {
   return 0;
 }
 
-/// CSV variant: a quoted cell may hold line breaks, so the last record boundary is the last '\n'
-/// outside quotes, found by scanning the file from the start (csv files are rotated at open, so
-/// this runs once per start). Returns the new size, or -1 with errno set.
-int64_t truncate_partial_csv_record(int fd, uint64_t size) {
+/// Finds the end of the last complete record by scanning the whole file from its start with
+/// `step(c)`, which returns true when `c` ends a record; cuts the rest. Used for formats whose
+/// quoted values may hold raw line breaks. Returns the new size, or -1 with errno set.
+template <class Step>
+int64_t truncate_after_last_record(int fd, uint64_t size, Step step) {
   char buf[64 * 1024];
-  bool in_quotes = false;
   uint64_t boundary = 0;
   for (uint64_t pos = 0; pos < size;) {
     auto len = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), size - pos));
@@ -74,17 +74,73 @@ int64_t truncate_partial_csv_record(int fd, uint64_t size) {
         errno = EIO;
       return -1;
     }
-    for (ssize_t i = 0; i < n; ++i) {
-      if (buf[i] == '"')
-        in_quotes = !in_quotes;
-      else if (buf[i] == '\n' && !in_quotes)
+    for (ssize_t i = 0; i < n; ++i)
+      if (step(buf[i]))
         boundary = pos + static_cast<uint64_t>(i) + 1;
-    }
     pos += static_cast<uint64_t>(n);
   }
   if (boundary != size && ::ftruncate(fd, static_cast<off_t>(boundary)) != 0)
     return -1;
   return static_cast<int64_t>(boundary);
+}
+
+/// CSV (RFC 4180): a record ends at a '\n' outside quotes; `""` toggles twice.
+int64_t truncate_partial_csv_record(int fd, uint64_t size) {
+  bool in_quotes = false;
+  return truncate_after_last_record(fd, size, [&](char c) {
+    if (c == '"')
+      in_quotes = !in_quotes;
+    return c == '\n' && !in_quotes;
+  });
+}
+
+/// Line protocol: measurement and tags (backslash escapes) up to an unescaped space, then fields
+/// where `="` opens a string value (backslash escapes, ends at an unescaped `"`), then the
+/// timestamp; a record ends at a '\n' outside a string value.
+int64_t truncate_partial_lp_record(int fd, uint64_t size) {
+  enum class part { series, fields, string, timestamp } state = part::series;
+  bool escaped = false;
+  char prev = 0;
+  return truncate_after_last_record(fd, size, [&](char c) {
+    char before = prev;
+    prev = c;
+    if (escaped) {
+      escaped = false;
+      prev = 0; // an escaped character never opens or closes anything
+      return false;
+    }
+    if (state == part::string) {
+      if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        state = part::fields;
+      return false;
+    }
+    if (c == '\n') {
+      state = part::series;
+      prev = 0;
+      return true;
+    }
+    switch (state) {
+    case part::series:
+      if (c == '\\')
+        escaped = true;
+      else if (c == ' ')
+        state = part::fields;
+      break;
+    case part::fields:
+      if (c == '\\')
+        escaped = true;
+      else if (c == '"' && before == '=')
+        state = part::string;
+      else if (c == ' ')
+        state = part::timestamp;
+      break;
+    default:
+      break;
+    }
+    return false;
+  });
 }
 
 } // namespace
@@ -128,7 +184,12 @@ const char* to_string(output_format f) {
   }
 }
 
-file_writer::file_writer(writer_options opts) : opts_(std::move(opts)) {}
+file_writer::file_writer(writer_options opts) : opts_(std::move(opts)) {
+  if (opts_.format == output_format::influx)
+    influx_ = std::make_unique<influxdb::line_encoder>(influxdb::encoder_options{
+        influxdb::precision::ns, opts_.influx_unsigned ? influxdb::uint_encoding::unsigned_suffix
+                                                       : influxdb::uint_encoding::integer_clamped});
+}
 
 file_writer::~file_writer() {
   (void)close();
@@ -165,8 +226,9 @@ std::optional<io_error> file_writer::ensure_open(open_info* info) {
   uint64_t size = static_cast<uint64_t>(st.st_size);
   uint64_t kept = size;
   if (S_ISREG(st.st_mode) && size > 0) {
-    int64_t r = opts_.format == output_format::csv ? truncate_partial_csv_record(fd, size)
-                                                   : truncate_partial_line(fd, size);
+    int64_t r = opts_.format == output_format::csv      ? truncate_partial_csv_record(fd, size)
+                : opts_.format == output_format::influx ? truncate_partial_lp_record(fd, size)
+                                                        : truncate_partial_line(fd, size);
     if (r < 0) {
       int err = errno;
       ::close(fd);
@@ -382,7 +444,7 @@ expected<write_info> file_writer::write(std::span<const record> records) {
         start_new_projected_file();
       break;
     case output_format::influx:
-      if (!append_influx_line_fallback(line, r)) {
+      if (!influx_->encode(r, line)) {
         ++info.records_skipped;
         continue;
       }

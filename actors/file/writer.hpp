@@ -5,8 +5,8 @@
 // - only whole lines reach the file: each flush is one write() of complete lines (a short write
 //   is completed; if the write fails the file is cut back to its size before the write);
 // - on open, a partial last line left by a crash is truncated away (reported in open_info); for
-//   csv, whose quoted cells may hold line breaks, the cut is at the last record boundary outside
-//   quotes;
+//   csv and influx, whose quoted values may hold line breaks, the cut is at the last record
+//   boundary outside quotes (found by a scan of the file from its start);
 // - rotation closes the file, renames it to `<stem>-<UTC stamp><ext>` (rename(2) is atomic),
 //   opens a new file and fsyncs the directory; the oldest rotated files beyond `max_files` are
 //   deleted.
@@ -24,11 +24,16 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace wattline::influxdb {
+class line_encoder;
+}
 
 namespace wattline::file_io {
 
@@ -37,7 +42,9 @@ enum class output_format {
   jsonl,
   /// RFC 4180 CSV with a header, see actors/file/csv.hpp for the new-columns rule.
   csv,
-  /// InfluxDB line protocol, nanosecond timestamps.
+  /// InfluxDB line protocol with nanosecond timestamps, encoded by the InfluxDB sink's encoder
+  /// (sinks/influxdb/line_protocol.hpp: sorted tags, NaN/Inf fields skipped, raw line breaks kept
+  /// inside quoted string values).
   influx,
 };
 
@@ -85,6 +92,9 @@ struct writer_options {
   /// Most bytes held unwritten (interval buffering, or after a failed flush); beyond it write()
   /// refuses new records with an error (data_kept = false) until a flush succeeds.
   std::size_t max_buffer_bytes = 64 * 1024 * 1024;
+  /// influx: write uint64 fields with the `u` suffix (InfluxDB 2.x, 1.8+); false writes them as
+  /// `i` clamped to INT64_MAX, for InfluxDB 1.x servers without unsigned support.
+  bool influx_unsigned = true;
   /// Clock in nanoseconds since the epoch (rotation stamps, intervals); empty = system clock.
   std::function<int64_t()> clock;
 };
@@ -202,6 +212,7 @@ private:
   std::size_t buffered_bytes_ = 0;
   uint64_t buffered_records_ = 0;
   int64_t last_stamp_ns_ = 0;
+  std::unique_ptr<influxdb::line_encoder> influx_;
 };
 
 } // namespace wattline::file_io

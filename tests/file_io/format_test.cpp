@@ -1,8 +1,7 @@
-// Encoders and small parsers of the file cores: RFC 3339 times, JSON lines, CSV cells, the
-// fallback line protocol encoder, pacing options and the progress bar.
+// Encoders and small parsers of the file cores: RFC 3339 times, JSON lines, CSV cells, pacing
+// options and the progress bar.
 
 #include "actors/file/csv.hpp"
-#include "actors/file/influx_fallback.hpp"
 #include "actors/file/jsonl.hpp"
 #include "actors/file/pacing.hpp"
 #include "actors/file/time_format.hpp"
@@ -149,21 +148,6 @@ TEST(FileIoCsv, RowsFollowTheHeaderColumnsAndLeaveMissingCellsEmpty) {
   schema.append_row(out, partial);
   EXPECT_EQ(out, "2025-11-21T15:50:22Z,smartmeter,m3,,,-5,,,\n");
   EXPECT_FALSE(schema.fits(recs[1])); // has small_u
-}
-
-TEST(FileIoInflux, FallbackEncoderEscapesAndTypesValues) {
-  auto recs = test::sample_records();
-  std::string out;
-  ASSERT_TRUE(append_influx_line_fallback(out, recs[0]));
-  EXPECT_EQ(out, "smartmeter,meter=m1,site=Zürich\\,\\ HQ power_w=1520.5,energy_wh=123456789i,"
-                 "counter=18446744073709551615u,ok=true,fw=\"1.2 \\\"beta\\\"\\n→ ünïcødé\" "
-                 "1763740222123456789\n");
-  record nan_only;
-  nan_only.name = "m";
-  nan_only.set_field("x", std::numeric_limits<double>::quiet_NaN());
-  out.clear();
-  EXPECT_FALSE(append_influx_line_fallback(out, nan_only));
-  EXPECT_TRUE(out.empty());
 }
 
 TEST(FileIoPacing, ParsesModesAndLineSpeeds) {

@@ -88,6 +88,9 @@ TEST(FileSinkFormats, CsvMatchesGoldenWithQuoting) {
   ASSERT_TRUE(w.close());
   EXPECT_TRUE(w.rotated_files().empty());
   expect_golden("sample.golden.csv", read_file(dir / "out.csv"));
+  // Quoted line breaks are not mistaken for a partial record on reopen.
+  file_writer again({.path = dir / "out.csv", .format = output_format::csv});
+  EXPECT_EQ(again.open()->truncated_bytes, 0u);
 }
 
 TEST(FileSinkFormats, InfluxMatchesGoldenAndSkipsRecordsWithoutFields) {
@@ -103,6 +106,8 @@ TEST(FileSinkFormats, InfluxMatchesGoldenAndSkipsRecordsWithoutFields) {
   EXPECT_EQ(r->records_skipped, 1u);
   ASSERT_TRUE(w.close());
   expect_golden("sample.golden.lp", read_file(dir / "out.lp"));
+  file_writer again({.path = dir / "out.lp", .format = output_format::influx});
+  EXPECT_EQ(again.open()->truncated_bytes, 0u);
 }
 
 TEST(FileSinkRotation, SizeRotationKeepsMaxFilesOfWholeLines) {
@@ -216,6 +221,20 @@ TEST(FileSinkCrash, CsvRecordCutInsideAQuotedLineBreakIsTruncatedAsAWhole) {
   EXPECT_EQ(info->truncated_bytes, 7u);
   ASSERT_TRUE(info->rotated_existing);
   EXPECT_EQ(read_file(*info->rotated_existing), "time,name,x\n1,m,\"a\nb\"\n");
+}
+
+TEST(FileSinkCrash, InfluxRecordCutAfterALineBreakInsideAStringIsTruncatedAsAWhole) {
+  wattline::test::temp_dir dir;
+  // Line protocol keeps raw line breaks inside quoted string values.
+  const std::string good = "m,t=a f=\"x\ny\" 1\n"
+                           "m f=\"a\\\"b\nc\",g=1i 2\n";
+  const std::string partial = "m\\ x f=\"p\n";
+  write_text(dir / "p.lp", good + partial);
+  file_writer w({.path = dir / "p.lp", .format = output_format::influx});
+  auto info = w.open();
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->truncated_bytes, partial.size());
+  EXPECT_EQ(read_file(dir / "p.lp"), good);
 }
 
 TEST(FileSinkCsv, NewColumnsStartANewFileWithItsOwnHeader) {
