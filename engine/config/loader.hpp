@@ -20,6 +20,13 @@
 //
 // Per node `supervision:` keys: initial_backoff_ms, max_backoff_ms, max_restarts, window_secs,
 // on_failure (restart | stop | shutdown).
+//
+// Ids are letters, digits, '_' and '-', unique across all files. Every scalar value (not keys)
+// may hold `${VAR}`, `${VAR:-fallback}`, `${file:PATH}` (relative to the file's directory) and
+// `$${` for a literal `${` (see substitute.hpp). Option values follow the YAML 1.2 core schema:
+// booleans are true/false only; integers are decimal, 0x hex or 0o octal; numbers also accept
+// integers. Quoted scalars convert like plain ones, so `"${PORT}"` works for an integer. An
+// `any` option is stored as its canonical YAML text; components read it from options::raw().
 
 #include "engine/component.hpp"
 #include "engine/config/substitute.hpp"
