@@ -109,9 +109,12 @@ std::optional<std::string> status_server::start() {
 
   auto server = std::make_unique<httplib::Server>();
   server->new_task_queue = [] { return new httplib::ThreadPool(2); };
-  server->set_keep_alive_timeout(2);
-  server->set_read_timeout(2, 0);
-  server->set_write_timeout(2, 0);
+  // For a prompt stop(): no keep-alive (httplib waits out an idle keep-alive connection before
+  // its listen loop returns), and short socket timeouts, which bound how long a client that
+  // connected but sends nothing can delay stop(). Scrapers send the whole request at once.
+  server->set_keep_alive_max_count(1);
+  server->set_read_timeout(0, 500'000);
+  server->set_write_timeout(1, 0);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second engine bind
   // the same port silently instead of failing with "Address already in use".
   server->set_socket_options([](socket_t sock) {

@@ -54,6 +54,8 @@ public:
   [[nodiscard]] std::optional<std::string> start();
 
   /// Stops accepting, finishes the requests in progress and joins the threads. Idempotent.
+  /// Returns at once when no request is in progress; a client that connected but has not sent
+  /// its request yet can delay it by up to the 0.5 s read timeout.
   void stop();
 
   [[nodiscard]] bool running() const { return running_.load(); }

@@ -168,6 +168,30 @@ TEST(StatusServer, ServesOnIpv6LoopbackWhenConfigured) {
   EXPECT_EQ(health.status, 200);
 }
 
+TEST(StatusServer, StopIsPromptWhileAClientKeepsItsConnectionOpen) {
+  status_server server(make_registry(), "127.0.0.1:0");
+  ASSERT_FALSE(server.start());
+  // A client that asks for keep-alive and then just holds the connection.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(server.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  std::string request = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  char buf[512];
+  ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+  auto start = std::chrono::steady_clock::now();
+  server.stop();
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  EXPECT_FALSE(wattline::test::tcp_port_open(server.port()));
+}
+
 TEST(StatusServer, InvalidListenAddressIsAnErrorMessage) {
   status_server server(make_registry(), "localhost");
   auto err = server.start();
