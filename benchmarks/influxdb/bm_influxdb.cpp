@@ -14,11 +14,14 @@
 #include "sinks/influxdb/line_protocol.hpp"
 #include "sinks/influxdb/writer.hpp"
 
+#include "tests/influxdb/fake_http_server.hpp"
 #include "tests/influxdb/influxd_server.hpp"
 
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 
@@ -119,32 +122,60 @@ size_t discard(char*, size_t size, size_t n, void*) {
   return size * n;
 }
 
+/// The baseline: libcurl with one reused easy handle posting a body and checking for 204.
+class raw_curl_poster {
+public:
+  explicit raw_curl_poster(const std::string& url) : url_(url) {
+    c_ = curl_easy_init();
+    headers_ = curl_slist_append(headers_, "Content-Type: text/plain; charset=utf-8");
+    headers_ = curl_slist_append(headers_, "Expect:");
+    curl_easy_setopt(c_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(c_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(c_, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(c_, CURLOPT_NOSIGNAL, 1L);
+  }
+  ~raw_curl_poster() {
+    curl_slist_free_all(headers_);
+    curl_easy_cleanup(c_);
+  }
+  raw_curl_poster(const raw_curl_poster&) = delete;
+  raw_curl_poster& operator=(const raw_curl_poster&) = delete;
+
+  bool post(std::string_view body) {
+    curl_easy_setopt(c_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    CURLcode rc = curl_easy_perform(c_);
+    long status = 0;
+    curl_easy_getinfo(c_, CURLINFO_RESPONSE_CODE, &status);
+    return rc == CURLE_OK && status == 204;
+  }
+
+private:
+  std::string url_;
+  CURL* c_ = nullptr;
+  curl_slist* headers_ = nullptr;
+};
+
+writer_options writer_for(const std::string& url, const std::string& db, bool gzip) {
+  writer_options o;
+  o.name = "bench";
+  o.url = url;
+  o.database = db;
+  o.gzip = gzip;
+  o.timeout = std::chrono::seconds(60);
+  return o;
+}
+
 void BM_PostRawCurl(benchmark::State& state) {
   auto& f = fixture::get();
-  CURL* c = curl_easy_init();
-  std::string url = f.server.url() + "/write?db=bench_curl&precision=n";
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: text/plain; charset=utf-8");
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  raw_curl_poster curl{f.server.url() + "/write?db=bench_curl&precision=n"};
   size_t k = 0;
   for (auto _ : state) {
-    const auto& b = f.batches[k++ % f.batches.size()];
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, b.payload().data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(b.bytes()));
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK || status != 204) {
+    if (!curl.post(f.batches[k++ % f.batches.size()].payload())) {
       state.SkipWithError("raw curl post failed");
       break;
     }
   }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(c);
   state.SetItemsProcessed(state.iterations() * lines_per_batch);
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(f.bytes_per_batch));
 }
@@ -152,13 +183,7 @@ BENCHMARK(BM_PostRawCurl)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime
 
 void post_with_writer(benchmark::State& state, bool gzip) {
   auto& f = fixture::get();
-  writer_options o;
-  o.name = "bench";
-  o.url = f.server.url();
-  o.database = gzip ? "bench_writer_gzip" : "bench_writer";
-  o.gzip = gzip;
-  o.timeout = std::chrono::seconds(60);
-  writer w{o};
+  writer w{writer_for(f.server.url(), gzip ? "bench_writer_gzip" : "bench_writer", gzip)};
   size_t k = 0;
   line_batch b;
   for (auto _ : state) {
@@ -184,6 +209,70 @@ void BM_PostWriterGzip(benchmark::State& state) {
   post_with_writer(state, true);
 }
 BENCHMARK(BM_PostWriterGzip)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+
+/// Paired comparison: every iteration posts one batch with raw curl and the same batch with the
+/// writer (order alternating), so both see the same server state and machine load. Reports the
+/// writer's throughput as a percentage of raw curl's (`writer_pct_of_curl`).
+void paired(benchmark::State& state, const std::string& base_url, const std::string& curl_db,
+            const std::string& writer_db) {
+  auto& f = fixture::get();
+  raw_curl_poster curl{base_url + "/write?db=" + curl_db + "&precision=n"};
+  writer w{writer_for(base_url, writer_db, false)};
+  using clk = std::chrono::steady_clock;
+  clk::duration curl_total{}, writer_total{};
+  size_t k = 0;
+  line_batch b;
+  for (auto _ : state) {
+    const auto& src = f.batches[k % f.batches.size()];
+    b = src;
+    clk::duration tc{}, tw{};
+    auto run_curl = [&] {
+      auto t = clk::now();
+      bool ok = curl.post(src.payload());
+      tc = clk::now() - t;
+      return ok;
+    };
+    auto run_writer = [&] {
+      auto t = clk::now();
+      bool ok = w.write(b).status == write_status::ok;
+      tw = clk::now() - t;
+      return ok;
+    };
+    bool ok = (k % 2 == 0) ? (run_curl() && run_writer()) : (run_writer() && run_curl());
+    ++k;
+    if (!ok) {
+      state.SkipWithError("post failed");
+      break;
+    }
+    curl_total += tc;
+    writer_total += tw;
+    state.SetIterationTime(std::chrono::duration<double>(tc + tw).count());
+  }
+  auto ms = [&](clk::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count() /
+           static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  };
+  state.counters["curl_ms"] = ms(curl_total);
+  state.counters["writer_ms"] = ms(writer_total);
+  state.counters["writer_pct_of_curl"] =
+      100.0 * std::chrono::duration<double>(curl_total).count() /
+      std::max(1e-12, std::chrono::duration<double>(writer_total).count());
+  state.SetItemsProcessed(state.iterations() * 2 * lines_per_batch);
+}
+
+void BM_PairedInfluxd(benchmark::State& state) {
+  auto& f = fixture::get();
+  paired(state, f.server.url(), "bench_curl", "bench_writer");
+}
+BENCHMARK(BM_PairedInfluxd)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(40);
+
+/// Same pairing against a local server that answers 204 at once: the client-side cost alone.
+void BM_PairedBlackhole(benchmark::State& state) {
+  test::fake_http_server hole{[](const test::fake_request&) { return test::fake_response{}; },
+                              false};
+  paired(state, hole.url(), "x", "x");
+}
+BENCHMARK(BM_PairedBlackhole)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(400);
 
 } // namespace
 

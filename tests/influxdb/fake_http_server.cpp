@@ -97,7 +97,8 @@ std::string fake_request::decoded_body() const {
   return out;
 }
 
-fake_http_server::fake_http_server(handler h) : handler_(std::move(h)) {
+fake_http_server::fake_http_server(handler h, bool keep_requests)
+    : handler_(std::move(h)), keep_requests_(keep_requests) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0)
     throw std::runtime_error("socket failed");
@@ -118,9 +119,6 @@ fake_http_server::fake_http_server(handler h) : handler_(std::move(h)) {
 fake_http_server::~fake_http_server() {
   stop_ = true;
   ::shutdown(listen_fd_, SHUT_RDWR);
-  int fd = conn_fd_.load();
-  if (fd >= 0)
-    ::shutdown(fd, SHUT_RDWR);
   thread_.join();
   ::close(listen_fd_);
 }
@@ -136,10 +134,11 @@ std::vector<fake_request> fake_http_server::requests() const {
 
 size_t fake_http_server::request_count() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return requests_.size();
+  return request_count_;
 }
 
 void fake_http_server::run() {
+  std::vector<std::thread> workers;
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0)
@@ -148,13 +147,23 @@ void fake_http_server::run() {
     if (fd < 0)
       continue;
     ++connections_;
-    conn_fd_ = fd;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      conn_fds_.push_back(fd);
+    }
     if (stop_)
       ::shutdown(fd, SHUT_RDWR);
-    serve(fd);
-    conn_fd_ = -1;
-    ::close(fd);
+    workers.emplace_back([this, fd] { serve(fd); }); // closed at destruction
   }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int fd : conn_fds_)
+      ::shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& w : workers)
+    w.join();
+  for (int fd : conn_fds_)
+    ::close(fd);
 }
 
 void fake_http_server::serve(int fd) {
@@ -224,7 +233,9 @@ void fake_http_server::serve(int fd) {
     fake_response resp = handler_(req);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      requests_.push_back(std::move(req));
+      ++request_count_;
+      if (keep_requests_)
+        requests_.push_back(std::move(req));
     }
     std::string out =
         "HTTP/1.1 " + std::to_string(resp.status) + " " + reason_phrase(resp.status) + "\r\n";

@@ -1,8 +1,9 @@
 #pragma once
 
-// A scripted HTTP/1.1 server on 127.0.0.1 for tests: one thread accepts connections (keep-alive),
-// records every request and answers through a handler. Used to test what a real InfluxDB 1.6.7
-// cannot show: the v2 API, 413, 429 with Retry-After, 5xx.
+// A scripted HTTP/1.1 server on 127.0.0.1 for tests: one thread accepts connections, one thread
+// per connection serves it (keep-alive); the server records every request and answers through a
+// handler. Used to test what a real InfluxDB 1.6.7 cannot show: the v2 API, 413, 429 with
+// Retry-After, 5xx.
 
 #include <atomic>
 #include <functional>
@@ -47,8 +48,9 @@ public:
   /// Answers each request.
   using handler = std::function<fake_response(const fake_request&)>;
 
-  /// Binds a free 127.0.0.1 port and starts serving.
-  explicit fake_http_server(handler h);
+  /// Binds a free 127.0.0.1 port and starts serving. With `keep_requests` false, requests are
+  /// only counted, not stored (for benchmarks).
+  explicit fake_http_server(handler h, bool keep_requests = true);
   ~fake_http_server();
   fake_http_server(const fake_http_server&) = delete;
   fake_http_server& operator=(const fake_http_server&) = delete;
@@ -69,10 +71,12 @@ private:
   void serve(int fd);
 
   handler handler_;
+  bool keep_requests_ = true;
+  size_t request_count_ = 0;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<int> conn_fd_{-1};
+  std::vector<int> conn_fds_; // guarded by mutex_
   std::atomic<size_t> connections_{0};
   mutable std::mutex mutex_;
   std::vector<fake_request> requests_;
