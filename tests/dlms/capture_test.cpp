@@ -29,7 +29,7 @@ double value(const record& r, const char* key) {
   return d;
 }
 
-TEST(DemoCapture, DecodesSixtyEncryptedMessagesAcrossTheTariffSwitch) {
+TEST(DlmsDemoCapture, DecodesSixtyEncryptedMessagesAcrossTheTariffSwitch) {
   const auto bytes = read_capture();
   ASSERT_FALSE(bytes.empty());
   options o;

@@ -20,9 +20,9 @@ record reference(size_t i) {
   return r.records.empty() ? record{} : r.records[0];
 }
 
-class Corruption : public ::testing::TestWithParam<size_t> {};
+class DlmsCorruption : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(Corruption, EveryBitFlipYieldsNoWrongRecordAndNextMessageDecodes) {
+TEST_P(DlmsCorruption, EveryBitFlipYieldsNoWrongRecordAndNextMessageDecodes) {
   const size_t i = GetParam();
   const auto msg = frame_bytes(i);
   const auto ref = reference(i);
@@ -46,7 +46,7 @@ TEST_P(Corruption, EveryBitFlipYieldsNoWrongRecordAndNextMessageDecodes) {
   EXPECT_GE(rejected, msg.size() * 8 * 9 / 10);
 }
 
-TEST_P(Corruption, EveryTruncationYieldsNoWrongRecordAndNextMessageDecodes) {
+TEST_P(DlmsCorruption, EveryTruncationYieldsNoWrongRecordAndNextMessageDecodes) {
   const size_t i = GetParam();
   const auto msg = frame_bytes(i);
   const auto ref = reference(i);
@@ -63,7 +63,7 @@ TEST_P(Corruption, EveryTruncationYieldsNoWrongRecordAndNextMessageDecodes) {
   }
 }
 
-TEST_P(Corruption, TruncatedMessageFedBytewiseThenIntactMessageDecodes) {
+TEST_P(DlmsCorruption, TruncatedMessageFedBytewiseThenIntactMessageDecodes) {
   const size_t i = GetParam();
   const auto msg = frame_bytes(i);
   const auto ref = reference(i);
@@ -75,7 +75,7 @@ TEST_P(Corruption, TruncatedMessageFedBytewiseThenIntactMessageDecodes) {
   EXPECT_EQ(r.records[0], ref);
 }
 
-INSTANTIATE_TEST_SUITE_P(FramesJson, Corruption, ::testing::ValuesIn(corrupted_entries),
+INSTANTIATE_TEST_SUITE_P(FramesJson, DlmsCorruption, ::testing::ValuesIn(corrupted_entries),
                          [](const auto& info) { return "Entry" + std::to_string(info.param); });
 
 } // namespace

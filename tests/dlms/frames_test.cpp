@@ -192,9 +192,9 @@ void check_record(size_t i, const record& r, const expectation& e) {
   }
 }
 
-class FrameDecoding : public ::testing::TestWithParam<size_t> {};
+class DlmsFrameDecoding : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(FrameDecoding, DecodesToStatedValuesWholeBytewiseAndRandomChunks) {
+TEST_P(DlmsFrameDecoding, DecodesToStatedValuesWholeBytewiseAndRandomChunks) {
   const size_t i = GetParam();
   const auto bytes = frame_bytes(i);
   const auto exp = expected(i);
@@ -224,14 +224,14 @@ TEST_P(FrameDecoding, DecodesToStatedValuesWholeBytewiseAndRandomChunks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(FramesJson, FrameDecoding, ::testing::Range<size_t>(0, 25),
+INSTANTIATE_TEST_SUITE_P(FramesJson, DlmsFrameDecoding, ::testing::Range<size_t>(0, 25),
                          [](const auto& info) { return "Entry" + std::to_string(info.param); });
 
-TEST(FrameDecoding, FileHasTwentyFiveEntries) {
+TEST(DlmsFrameDecoding, FileHasTwentyFiveEntries) {
   EXPECT_EQ(frames().size(), 25U);
 }
 
-TEST(FrameDecoding, FieldsCarryUnitsAndFullObisCodes) {
+TEST(DlmsFrameDecoding, FieldsCarryUnitsAndFullObisCodes) {
   decoder dec(frame_options(13)); // Kamstrup: reactive power and energy, currents, voltages
   const auto r = feed_all(dec, frame_bytes(13), chunking::whole);
   ASSERT_EQ(r.records.size(), 1U);
@@ -246,7 +246,7 @@ TEST(FrameDecoding, FieldsCarryUnitsAndFullObisCodes) {
   EXPECT_EQ(rec.find_field("ACTIVE_ENERGY_P")->obis, "1-1:1.8.0*255");
 }
 
-TEST(FrameDecoding, SmdcObisShortCodesMatchFieldObis) {
+TEST(DlmsFrameDecoding, SmdcObisShortCodesMatchFieldObis) {
   for (size_t i = 0; i < frames().size(); ++i) {
     const auto& out = frames().at(i).at("smdc_v2_0_0_behaviour").at("output");
     if (out.empty() || !out.at(0).contains("obis") || i == 4)
@@ -264,7 +264,7 @@ TEST(FrameDecoding, SmdcObisShortCodesMatchFieldObis) {
   }
 }
 
-TEST(NegativeFrames, DuplicatedGbtBlockYieldsNoRecordAndGbtDuplicate) {
+TEST(DlmsNegativeFrames, DuplicatedGbtBlockYieldsNoRecordAndGbtDuplicate) {
   decoder dec(frame_options(5));
   const auto r = feed_all(dec, frame_bytes(5), chunking::whole);
   EXPECT_TRUE(r.records.empty());
@@ -272,7 +272,7 @@ TEST(NegativeFrames, DuplicatedGbtBlockYieldsNoRecordAndGbtDuplicate) {
   EXPECT_GE(dec.stats().count(error_kind::gbt_duplicate), 1U);
 }
 
-TEST(NegativeFrames, LastGbtBlockAloneYieldsNoRecordAndGbtGap) {
+TEST(DlmsNegativeFrames, LastGbtBlockAloneYieldsNoRecordAndGbtGap) {
   decoder dec(frame_options(6));
   const auto r = feed_all(dec, frame_bytes(6), chunking::bytewise);
   EXPECT_TRUE(r.records.empty());
@@ -280,14 +280,14 @@ TEST(NegativeFrames, LastGbtBlockAloneYieldsNoRecordAndGbtGap) {
   EXPECT_EQ(dec.stats().count(error_kind::gbt_gap), 1U);
 }
 
-TEST(NegativeFrames, IncompleteGbtMessageBeforeCompleteOneIsCountedAndDropped) {
+TEST(DlmsNegativeFrames, IncompleteGbtMessageBeforeCompleteOneIsCountedAndDropped) {
   decoder dec(frame_options(0));
   const auto r = feed_all(dec, frame_bytes(0), chunking::whole);
   EXPECT_EQ(r.records.size(), 1U);
   EXPECT_EQ(dec.stats().count(error_kind::gbt_incomplete), 1U);
 }
 
-TEST(NegativeFrames, LibraryVectorWithOctetStringBodyIsUnknownShape) {
+TEST(DlmsNegativeFrames, LibraryVectorWithOctetStringBodyIsUnknownShape) {
   decoder dec(frame_options(23));
   const auto r = feed_all(dec, frame_bytes(23), chunking::whole);
   EXPECT_TRUE(r.records.empty());
@@ -297,7 +297,7 @@ TEST(NegativeFrames, LibraryVectorWithOctetStringBodyIsUnknownShape) {
   EXPECT_EQ(dec.stats().messages, 1U);
 }
 
-TEST(StreamDecoding, ManyMessagesInOneChunkWithGarbageBetween) {
+TEST(DlmsStreamDecoding, ManyMessagesInOneChunkWithGarbageBetween) {
   // Unencrypted entries whose messages carry a meter id, decoded with one generic decoder.
   const std::vector<size_t> entries{0, 1, 2, 4, 8, 9, 10, 11, 12, 17, 19, 22};
   auto generic = [] {

@@ -57,7 +57,7 @@ std::vector<std::vector<uint8_t>> corpus() {
   return c;
 }
 
-TEST(FuzzReplay, CorpusUnderEveryConfiguration) {
+TEST(DlmsFuzzReplay, CorpusUnderEveryConfiguration) {
   for (const auto& input : corpus()) {
     auto copy = input;
     for (int sel = 0; sel < 256; sel += 7) {
@@ -68,7 +68,7 @@ TEST(FuzzReplay, CorpusUnderEveryConfiguration) {
   }
 }
 
-TEST(FuzzReplay, SeededRandomMutationsOfTheCorpus) {
+TEST(DlmsFuzzReplay, SeededRandomMutationsOfTheCorpus) {
   const auto seeds = corpus();
   std::mt19937 rng(20240601);
   constexpr int mutations = 250000;

@@ -75,16 +75,16 @@ std::vector<uint8_t> hdlc_message(std::span<const uint8_t> apdu) {
 
 // ------------------------------------------------------------------------------------- CRC/HDLC
 
-TEST(Crc16X25, CheckValueOf123456789Is906E) {
+TEST(DlmsCrc16X25, CheckValueOf123456789Is906E) {
   EXPECT_EQ(crc16_x25(as_bytes("123456789")), 0x906E);
 }
 
-TEST(Crc16X25, RealE360HeaderChecksumMatches) {
+TEST(DlmsCrc16X25, RealE360HeaderChecksumMatches) {
   const uint8_t header[] = {0xA1, 0x60, 0xCF, 0x03, 0x13};
   EXPECT_EQ(crc16_x25(header), 0xFF3C);
 }
 
-TEST(Hdlc, EncodedFrameParsesBackWithInfoAndSegmentationBit) {
+TEST(DlmsHdlc, EncodedFrameParsesBackWithInfoAndSegmentationBit) {
   const uint8_t dest[] = {0x00, 0x02, 0x00, 0x23}; // 4-byte address
   const uint8_t src[] = {0x41};
   const uint8_t info[] = {1, 2, 3, 4, 5};
@@ -98,7 +98,7 @@ TEST(Hdlc, EncodedFrameParsesBackWithInfoAndSegmentationBit) {
   EXPECT_EQ(out.size, f.size() - 1);
 }
 
-TEST(Hdlc, EveryPrefixNeedsMoreAndChecksumsAreVerified) {
+TEST(DlmsHdlc, EveryPrefixNeedsMoreAndChecksumsAreVerified) {
   const uint8_t dest[] = {0xCE, 0xFF};
   const uint8_t src[] = {0x03};
   std::vector<uint8_t> info(40, 0x5A);
@@ -120,7 +120,7 @@ TEST(Hdlc, EveryPrefixNeedsMoreAndChecksumsAreVerified) {
   EXPECT_EQ(parse_hdlc(bad, out), hdlc_status::not_a_frame);
 }
 
-TEST(Hdlc, ControlFieldsCarryingDataAreUiAndIFrames) {
+TEST(DlmsHdlc, ControlFieldsCarryingDataAreUiAndIFrames) {
   EXPECT_TRUE(hdlc_carries_data(0x13));
   EXPECT_TRUE(hdlc_carries_data(0x03));
   EXPECT_TRUE(hdlc_carries_data(0x10));
@@ -128,7 +128,7 @@ TEST(Hdlc, ControlFieldsCarryingDataAreUiAndIFrames) {
   EXPECT_FALSE(hdlc_carries_data(0x11)); // RR
 }
 
-TEST(MBus, LongFrameRoundTripsAndChecksumIsVerified) {
+TEST(DlmsMBus, LongFrameRoundTripsAndChecksumIsVerified) {
   const uint8_t data[] = {0x01, 0x67, 0x0F, 0x00};
   const auto f = encode_mbus(0x53, 0xFF, 0x10, data);
   mbus_frame out;
@@ -146,7 +146,7 @@ TEST(MBus, LongFrameRoundTripsAndChecksumIsVerified) {
 
 // ------------------------------------------------------------------------------------- A-XDR
 
-TEST(Axdr, DecodesEveryScalarType) {
+TEST(DlmsAxdr, DecodesEveryScalarType) {
   const auto in = from_hex("02 13"
                            "00 03 01 04 0C A5 50 05 FF FF FF FE 06 00 01 00 00"
                            "09 02 AB CD 0A 03 61 62 63 0C 02 C3 A9 0D 42 0F 80 10 FF 00"
@@ -184,7 +184,7 @@ TEST(Axdr, DecodesEveryScalarType) {
   EXPECT_DOUBLE_EQ(numeric_value(nodes[14]), -1.0);
 }
 
-TEST(Axdr, DecodesDateTimeAndBerLengths) {
+TEST(DlmsAxdr, DecodesDateTimeAndBerLengths) {
   auto in = from_hex("01 81 80");
   for (int k = 0; k < 128; ++k)
     in.push_back(0x00);
@@ -208,7 +208,7 @@ TEST(Axdr, DecodesDateTimeAndBerLengths) {
   EXPECT_EQ(nodes[1].type, data_type::time);
 }
 
-TEST(Axdr, DecodesCompactArrayOfStructures) {
+TEST(DlmsAxdr, DecodesCompactArrayOfStructures) {
   // compact-array of structure {uint16, int8} with 3 elements.
   const auto in = from_hex("13 02 02 12 0F 09 00 01 FF 00 02 FE 00 03 FD");
   std::vector<data_node> nodes;
@@ -223,7 +223,7 @@ TEST(Axdr, DecodesCompactArrayOfStructures) {
   EXPECT_EQ(nodes[9].i, -3);
 }
 
-TEST(Axdr, ReportsTruncatedAndMalformedInput) {
+TEST(DlmsAxdr, ReportsTruncatedAndMalformedInput) {
   std::vector<data_node> nodes;
   size_t pos = 0;
   EXPECT_EQ(parse_axdr(from_hex("06 00 00"), pos, nodes), axdr_status::truncated);
@@ -247,7 +247,7 @@ TEST(Axdr, ReportsTruncatedAndMalformedInput) {
 
 // ------------------------------------------------------------------------------------- OBIS
 
-TEST(Obis, FormatsAndParsesAllNotations) {
+TEST(DlmsObis, FormatsAndParsesAllNotations) {
   const obis_code o{1, 1, 32, 7, 0, 255};
   EXPECT_EQ(o.to_string(), "1-1:32.7.0*255");
   EXPECT_EQ(o.short_string(), "32.7.0");
@@ -259,7 +259,7 @@ TEST(Obis, FormatsAndParsesAllNotations) {
   EXPECT_FALSE(obis_code::parse("1-1:32.7.0*256"));
 }
 
-TEST(ObisMap, ReactiveQuantitiesUseVarAndVarh) {
+TEST(DlmsObisMap, ReactiveQuantitiesUseVarAndVarh) {
   EXPECT_EQ(find_register(3, 7, 0)->unit, "var");
   EXPECT_EQ(find_register(8, 8, 2)->unit, "varh");
   EXPECT_EQ(find_register(8, 8, 2)->identifier, "REACTIVE_ENERGY_Q4_T2");
@@ -272,7 +272,7 @@ TEST(ObisMap, ReactiveQuantitiesUseVarAndVarh) {
 
 // ------------------------------------------------------------------------------------- time
 
-TEST(CosemDateTime, SpecifiedDeviationGivesUtcAsLocalPlusDeviation) {
+TEST(DlmsCosemDateTime, SpecifiedDeviationGivesUtcAsLocalPlusDeviation) {
   // Iskra: local 06:19:45 with deviation -120 (CEST) is 04:19:45 UTC.
   EXPECT_EQ(to_utc_ns(dt(2020, 8, 15, 6, 19, 45, -120, 0x80), nullptr),
             utc_ns(2020, 8, 15, 4, 19, 45));
@@ -280,7 +280,7 @@ TEST(CosemDateTime, SpecifiedDeviationGivesUtcAsLocalPlusDeviation) {
   EXPECT_EQ(to_utc_ns(dt(2022, 11, 12, 16, 54, 0, -60), nullptr), utc_ns(2022, 11, 12, 15, 54, 0));
 }
 
-TEST(CosemDateTime, UnspecifiedDeviationUsesConfiguredZoneSummerAndWinter) {
+TEST(DlmsCosemDateTime, UnspecifiedDeviationUsesConfiguredZoneSummerAndWinter) {
   const auto* zurich = date::locate_zone("Europe/Zurich");
   const int16_t none = cosem_datetime::unspecified_deviation;
   EXPECT_EQ(to_utc_ns(dt(2021, 7, 6, 14, 58, 18, none), zurich), utc_ns(2021, 7, 6, 12, 58, 18));
@@ -288,7 +288,7 @@ TEST(CosemDateTime, UnspecifiedDeviationUsesConfiguredZoneSummerAndWinter) {
   EXPECT_EQ(to_utc_ns(dt(2022, 2, 23, 21, 36, 0, none), nullptr), utc_ns(2022, 2, 23, 21, 36, 0));
 }
 
-TEST(CosemDateTime, AmbiguousWallTimeAtDstEndResolvesWithStatusBit) {
+TEST(DlmsCosemDateTime, AmbiguousWallTimeAtDstEndResolvesWithStatusBit) {
   const auto* zurich = date::locate_zone("Europe/Zurich");
   const int16_t none = cosem_datetime::unspecified_deviation;
   // 2023-10-29 02:30 happens twice: 00:30Z (CEST, DST bit) and 01:30Z (CET).
@@ -298,14 +298,14 @@ TEST(CosemDateTime, AmbiguousWallTimeAtDstEndResolvesWithStatusBit) {
             utc_ns(2023, 10, 29, 1, 30, 0));
 }
 
-TEST(CosemDateTime, NonexistentWallTimeAtDstStartMapsToTransition) {
+TEST(DlmsCosemDateTime, NonexistentWallTimeAtDstStartMapsToTransition) {
   const auto* zurich = date::locate_zone("Europe/Zurich");
   // 2023-03-26 02:30 does not exist in Zurich; clocks jump 02:00 -> 03:00 (01:00Z).
   EXPECT_EQ(to_utc_ns(dt(2023, 3, 26, 2, 30, 0, cosem_datetime::unspecified_deviation), zurich),
             utc_ns(2023, 3, 26, 1, 0, 0));
 }
 
-TEST(CosemDateTime, WildcardsAndInvalidFieldsGiveNoTime) {
+TEST(DlmsCosemDateTime, WildcardsAndInvalidFieldsGiveNoTime) {
   auto t = dt(2023, 1, 1, 0, 0, 0, 0);
   t.year = 0xFFFF;
   EXPECT_FALSE(to_utc_ns(t, nullptr));
@@ -320,13 +320,13 @@ TEST(CosemDateTime, WildcardsAndInvalidFieldsGiveNoTime) {
   EXPECT_EQ(to_utc_ns(t, nullptr), utc_ns(2023, 6, 6, 15, 31, 20) + 180000000);
 }
 
-TEST(CosemDateTime, EncodesAndParsesBack) {
+TEST(DlmsCosemDateTime, EncodesAndParsesBack) {
   const auto t = dt(2026, 3, 12, 15, 24, 30, -60, 0x80);
   const auto b = encode_datetime(t);
   EXPECT_EQ(parse_datetime(b), t);
 }
 
-TEST(DataNotification, EveryDateTimeEncodingInTheHeaderIsUnderstood) {
+TEST(DlmsDataNotification, EveryDateTimeEncodingInTheHeaderIsUnderstood) {
   const auto body = flat_body({{{1, 0, 1, 7, 0, 255}, 100}});
   const std::string dt_bytes = "07E7060602111F1400FF8880"; // 2023-06-06 17:31:20 dev -120
   options o;
@@ -384,7 +384,7 @@ options utc_options() {
   return o;
 }
 
-TEST(GeneralBlockTransfer, ReassemblesBlocksInOrder) {
+TEST(DlmsGeneralBlockTransfer, ReassemblesBlocksInOrder) {
   const auto f = gbt_frames(1, 1000);
   ASSERT_GE(f.size(), 4U);
   decoder dec(utc_options());
@@ -397,7 +397,7 @@ TEST(GeneralBlockTransfer, ReassemblesBlocksInOrder) {
   EXPECT_TRUE(r.errors.empty());
 }
 
-TEST(GeneralBlockTransfer, GapDropsMessageAndNextBlockOneStartsAgain) {
+TEST(DlmsGeneralBlockTransfer, GapDropsMessageAndNextBlockOneStartsAgain) {
   const auto a = gbt_frames(1, 1000);
   const auto b = gbt_frames(2, 2000);
   decoder dec(utc_options());
@@ -417,7 +417,7 @@ TEST(GeneralBlockTransfer, GapDropsMessageAndNextBlockOneStartsAgain) {
   EXPECT_EQ(dec.stats().count(error_kind::gbt_gap), 1U);
 }
 
-TEST(GeneralBlockTransfer, DuplicateDropsMessageAndNextMessageDecodes) {
+TEST(DlmsGeneralBlockTransfer, DuplicateDropsMessageAndNextMessageDecodes) {
   const auto a = gbt_frames(1, 1000);
   const auto b = gbt_frames(2, 2000);
   decoder dec(utc_options());
@@ -436,7 +436,7 @@ TEST(GeneralBlockTransfer, DuplicateDropsMessageAndNextMessageDecodes) {
   EXPECT_EQ(dec.stats().count(error_kind::gbt_duplicate), 1U);
 }
 
-TEST(GeneralBlockTransfer, BlockOneBeforeLastBlockReportsIncomplete) {
+TEST(DlmsGeneralBlockTransfer, BlockOneBeforeLastBlockReportsIncomplete) {
   const auto a = gbt_frames(1, 1000);
   decoder dec(utc_options());
   std::vector<size_t> order{0, 1};
@@ -449,7 +449,7 @@ TEST(GeneralBlockTransfer, BlockOneBeforeLastBlockReportsIncomplete) {
 
 // ------------------------------------------------------------------------------------- crypto
 
-TEST(Ciphering, GreenBookVectorEncryptsToPublishedCiphertextAndTag) {
+TEST(DlmsCiphering, GreenBookVectorEncryptsToPublishedCiphertextAndTag) {
   const auto ek = key_of("000102030405060708090A0B0C0D0E0F");
   const auto ak = key_of("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF");
   const auto st = from_hex("4D4D4D0000BC614E");
@@ -477,7 +477,7 @@ TEST(Ciphering, GreenBookVectorEncryptsToPublishedCiphertextAndTag) {
   EXPECT_EQ(ctr, plain);
 }
 
-TEST(Ciphering, LibraryVectorDecryptsToDataNotificationWithVerifiedTag) {
+TEST(DlmsCiphering, LibraryVectorDecryptsToDataNotificationWithVerifiedTag) {
   const auto& e = frames().at(23);
   const auto apdu = frame_bytes(23);
   ciphered_apdu c;
@@ -494,7 +494,7 @@ TEST(Ciphering, LibraryVectorDecryptsToDataNotificationWithVerifiedTag) {
   EXPECT_EQ(out, from_hex(e.at("expected").at("derived").at("plaintext").get<std::string>()));
 }
 
-TEST(Ciphering, MissingKeyIsReportedAsNoKey) {
+TEST(DlmsCiphering, MissingKeyIsReportedAsNoKey) {
   auto o = frame_options(14);
   o.key.reset();
   o.auth_key.reset();
@@ -506,7 +506,7 @@ TEST(Ciphering, MissingKeyIsReportedAsNoKey) {
   EXPECT_EQ(dec.stats().count(error_kind::no_key), 1U);
 }
 
-TEST(Ciphering, WrongKeyIsReportedAsWrongKeyWithAndWithoutAuthKey) {
+TEST(DlmsCiphering, WrongKeyIsReportedAsWrongKeyWithAndWithoutAuthKey) {
   for (bool with_ak : {false, true}) {
     auto o = frame_options(14);
     o.key = key_of("000102030405060708090A0B0C0D0E0F");
@@ -521,7 +521,7 @@ TEST(Ciphering, WrongKeyIsReportedAsWrongKeyWithAndWithoutAuthKey) {
   }
 }
 
-TEST(Ciphering, WrongAuthKeyIsAuthFailureNotData) {
+TEST(DlmsCiphering, WrongAuthKeyIsAuthFailureNotData) {
   auto o = frame_options(14);
   o.auth_key = key_of("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF");
   decoder dec(o);
@@ -531,7 +531,7 @@ TEST(Ciphering, WrongAuthKeyIsAuthFailureNotData) {
   EXPECT_FALSE(has_error(r, error_kind::wrong_key));
 }
 
-TEST(Ciphering, RightKeyWithoutAuthKeyDecryptsWithoutTagCheck) {
+TEST(DlmsCiphering, RightKeyWithoutAuthKeyDecryptsWithoutTagCheck) {
   auto o = frame_options(14);
   o.auth_key.reset();
   decoder dec(o);
@@ -540,7 +540,7 @@ TEST(Ciphering, RightKeyWithoutAuthKeyDecryptsWithoutTagCheck) {
   EXPECT_TRUE(r.errors.empty());
 }
 
-TEST(Ciphering, ErrorMessagesNeverContainKeyMaterial) {
+TEST(DlmsCiphering, ErrorMessagesNeverContainKeyMaterial) {
   const std::string ek = "000102030405060708090A0B0C0D0E0F";
   const std::string ak = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF";
   auto o = frame_options(14);
@@ -574,7 +574,7 @@ std::vector<uint8_t> encrypted_message(uint8_t tag, uint8_t sc, const aes_key& e
   return encode_ciphered(tag, system_title, sc, 42, apdu, ek, ak);
 }
 
-TEST(Ciphering, SecurityControlVariantsAndDedicatedCipheringDecode) {
+TEST(DlmsCiphering, SecurityControlVariantsAndDedicatedCipheringDecode) {
   const auto ek = key_of("101112131415161718191A1B1C1D1E1F");
   const auto ak = key_of("202122232425262728292A2B2C2D2E2F");
   struct variant {
@@ -597,7 +597,7 @@ TEST(Ciphering, SecurityControlVariantsAndDedicatedCipheringDecode) {
   }
 }
 
-TEST(Ciphering, TamperedCiphertextFailsTagCheckWhenAuthKeyIsSet) {
+TEST(DlmsCiphering, TamperedCiphertextFailsTagCheckWhenAuthKeyIsSet) {
   const auto ek = key_of("101112131415161718191A1B1C1D1E1F");
   const auto ak = key_of("202122232425262728292A2B2C2D2E2F");
   for (uint8_t sc : {uint8_t{0x30}, uint8_t{0x10}}) {
@@ -613,7 +613,7 @@ TEST(Ciphering, TamperedCiphertextFailsTagCheckWhenAuthKeyIsSet) {
   }
 }
 
-TEST(Ciphering, UnsupportedSuiteIsReported) {
+TEST(DlmsCiphering, UnsupportedSuiteIsReported) {
   const auto ek = key_of("101112131415161718191A1B1C1D1E1F");
   auto apdu = encrypted_message(0xDB, 0x20, ek, std::nullopt, 1);
   apdu[11] = 0x22; // suite 2
@@ -626,7 +626,7 @@ TEST(Ciphering, UnsupportedSuiteIsReported) {
 
 // ------------------------------------------------------------------------------------- options
 
-TEST(Options, ParseKeyAcceptsHexAndRejectsBadLengthAndDigitsWithoutEchoingInput) {
+TEST(DlmsOptions, ParseKeyAcceptsHexAndRejectsBadLengthAndDigitsWithoutEchoingInput) {
   std::optional<aes_key> k;
   EXPECT_EQ(parse_key(" 101112131415161718191a1b1c1d1e1f\n", k), "");
   ASSERT_TRUE(k);
@@ -642,7 +642,7 @@ TEST(Options, ParseKeyAcceptsHexAndRejectsBadLengthAndDigitsWithoutEchoingInput)
   EXPECT_EQ(bad.find("10111213"), std::string::npos);
 }
 
-TEST(Options, ValidateRejectsUnknownProfileZoneAndFieldSpec) {
+TEST(DlmsOptions, ValidateRejectsUnknownProfileZoneAndFieldSpec) {
   options o;
   EXPECT_EQ(validate(o), "");
   o.profile = "lge999";
@@ -658,7 +658,7 @@ TEST(Options, ValidateRejectsUnknownProfileZoneAndFieldSpec) {
   EXPECT_EQ(validate(o), "");
 }
 
-TEST(Options, EveryErrorKindHasAStableSnakeCaseName) {
+TEST(DlmsOptions, EveryErrorKindHasAStableSnakeCaseName) {
   std::set<std::string> names;
   for (size_t k = 0; k < error_kind_count; ++k) {
     const auto n = std::string(error_name(static_cast<error_kind>(k)));
@@ -673,7 +673,7 @@ TEST(Options, EveryErrorKindHasAStableSnakeCaseName) {
   EXPECT_EQ(error_name(error_kind::no_key), "no_key");
 }
 
-TEST(Options, ProfileOverridesChangeScaleFactors) {
+TEST(DlmsOptions, ProfileOverridesChangeScaleFactors) {
   auto o = frame_options(9); // E570 currents in A
   decoder e570(o);
   const auto a = feed_all(e570, frame_bytes(9), chunking::whole);
@@ -688,7 +688,7 @@ TEST(Options, ProfileOverridesChangeScaleFactors) {
 
 // ------------------------------------------------------------------------------------- shapes
 
-TEST(Shapes, ValueOnlyPayloadUsesConfiguredFieldList) {
+TEST(DlmsShapes, ValueOnlyPayloadUsesConfiguredFieldList) {
   axdr_writer w;
   w.structure(4)
       .date_time(dt(2024, 5, 1, 8, 0, 0, -120))
@@ -713,7 +713,7 @@ TEST(Shapes, ValueOnlyPayloadUsesConfiguredFieldList) {
   EXPECT_EQ(rec.find_field("VOLTAGE_L1")->obis, "1-0:32.7.0*255");
 }
 
-TEST(Shapes, UnknownRegisterKeptUnderFullObisWithMetersScaler) {
+TEST(DlmsShapes, UnknownRegisterKeptUnderFullObisWithMetersScaler) {
   axdr_writer w;
   w.structure(6);
   w.obis({1, 0, 1, 7, 0, 255}).uint32(1500).scaler_unit(0, 27);
@@ -729,7 +729,7 @@ TEST(Shapes, UnknownRegisterKeptUnderFullObisWithMetersScaler) {
   EXPECT_EQ(f->obis, "1-0:16.7.0*255");
 }
 
-TEST(Shapes, PushListWithScalerAttributeAppliesIt) {
+TEST(DlmsShapes, PushListWithScalerAttributeAppliesIt) {
   const push_entry entries[] = {{40, {0, 0, 25, 9, 0, 255}, 2},
                                 {1, {0, 0, 42, 0, 0, 255}, 2},
                                 {3, {1, 0, 32, 7, 0, 255}, 2},
@@ -747,7 +747,7 @@ TEST(Shapes, PushListWithScalerAttributeAppliesIt) {
   EXPECT_DOUBLE_EQ(std::get<double>(r.records[0].find_field("VOLTAGE_L1")->value), 231.7);
 }
 
-TEST(Shapes, SeveralNotificationsInOneHdlcFrameAllDecode) {
+TEST(DlmsShapes, SeveralNotificationsInOneHdlcFrameAllDecode) {
   const auto a = encode_data_notification(1, dt(2024, 1, 1, 0, 0, 0, 0),
                                           flat_body({{{1, 0, 1, 8, 0, 255}, 1}}));
   const auto b = encode_data_notification(2, dt(2024, 1, 1, 0, 0, 5, 0),
@@ -761,7 +761,7 @@ TEST(Shapes, SeveralNotificationsInOneHdlcFrameAllDecode) {
   EXPECT_EQ(std::get<double>(r.records[1].find_field("ACTIVE_ENERGY_P")->value), 2.0);
 }
 
-TEST(Shapes, NotificationWithoutRegistersIsNoValues) {
+TEST(DlmsShapes, NotificationWithoutRegistersIsNoValues) {
   const auto apdu = encode_data_notification(1, std::nullopt, flat_body({}, std::string("LGZ9")));
   decoder dec(utc_options());
   const auto r = dec.feed(hdlc_message(apdu), receive_ns);
@@ -771,7 +771,7 @@ TEST(Shapes, NotificationWithoutRegistersIsNoValues) {
 
 // ------------------------------------------------------------------------------------- id/time
 
-TEST(MeterIdentity, IdIsCachedAndFallbackIsNotPermanent) {
+TEST(DlmsMeterIdentity, IdIsCachedAndFallbackIsNotPermanent) {
   options o = utc_options();
   o.fallback_id = "/dev/ttyUSB0";
   decoder dec(o);
@@ -791,7 +791,7 @@ TEST(MeterIdentity, IdIsCachedAndFallbackIsNotPermanent) {
   EXPECT_EQ(*r.records[0].tag("meter"), "LGZ77");
 }
 
-TEST(MessageTime, ReceiveTimeFallbackIsNotPermanent) {
+TEST(DlmsMessageTime, ReceiveTimeFallbackIsNotPermanent) {
   decoder dec(utc_options());
   const auto no_time = hdlc_message(
       encode_data_notification(1, std::nullopt, flat_body({{{1, 0, 1, 8, 0, 255}, 1}})));
@@ -802,7 +802,7 @@ TEST(MessageTime, ReceiveTimeFallbackIsNotPermanent) {
   EXPECT_EQ(dec.feed(with_time, receive_ns).records.at(0).time_ns, utc_ns(2024, 3, 1, 10, 0, 0));
 }
 
-TEST(MessageTime, ClockObjectWinsOverHeaderAndSystemTimeOptionWinsOverBoth) {
+TEST(DlmsMessageTime, ClockObjectWinsOverHeaderAndSystemTimeOptionWinsOverBoth) {
   // Entry 0: header says 14:58:16, the clock object 14:58:18.
   decoder dec(frame_options(0));
   auto r = feed_all(dec, frame_bytes(0), chunking::whole);
@@ -821,7 +821,7 @@ TEST(MessageTime, ClockObjectWinsOverHeaderAndSystemTimeOptionWinsOverBoth) {
 
 // ------------------------------------------------------------------------------------- stream
 
-TEST(Stream, MBusSegmentOutOfSequenceIsReported) {
+TEST(DlmsStream, MBusSegmentOutOfSequenceIsReported) {
   const auto apdu = encode_data_notification(1, dt(2024, 1, 1, 0, 0, 0, 0),
                                              flat_body({{{1, 0, 1, 8, 0, 255}, 9}}));
   const auto stream = encode_mbus_push(apdu, 20);
@@ -836,7 +836,7 @@ TEST(Stream, MBusSegmentOutOfSequenceIsReported) {
   EXPECT_EQ(std::get<double>(r.records[0].find_field("ACTIVE_ENERGY_P")->value), 9.0);
 }
 
-TEST(Stream, HdlcSegmentedMessageFromEncoderDecodes) {
+TEST(DlmsStream, HdlcSegmentedMessageFromEncoderDecodes) {
   const auto apdu = encode_data_notification(1, dt(2024, 1, 1, 0, 0, 0, 0),
                                              flat_body({{{1, 0, 1, 8, 0, 255}, 9}}, "ISK1"));
   decoder dec(utc_options());
@@ -845,7 +845,7 @@ TEST(Stream, HdlcSegmentedMessageFromEncoderDecodes) {
   EXPECT_EQ(*r.records[0].tag("meter"), "ISK1");
 }
 
-TEST(Stream, GarbageIsReportedOncePerRunAndCounted) {
+TEST(DlmsStream, GarbageIsReportedOncePerRunAndCounted) {
   const auto msg = frame_bytes(22);
   std::vector<uint8_t> stream{0x01, 0x02, 0x03, 0x04};
   stream.insert(stream.end(), msg.begin(), msg.end());
@@ -858,7 +858,7 @@ TEST(Stream, GarbageIsReportedOncePerRunAndCounted) {
   EXPECT_EQ(dec.stats().bytes, stream.size());
 }
 
-TEST(Stream, RawApdusWithGarbageBetweenDecode) {
+TEST(DlmsStream, RawApdusWithGarbageBetweenDecode) {
   const auto apdu = frame_bytes(21);
   std::vector<uint8_t> stream(apdu);
   stream.insert(stream.end(), {0x55, 0x55, 0x00});
@@ -869,7 +869,7 @@ TEST(Stream, RawApdusWithGarbageBetweenDecode) {
   EXPECT_EQ(r.records[0], r.records[1]);
 }
 
-TEST(Stream, ResetDropsPartialMessage) {
+TEST(DlmsStream, ResetDropsPartialMessage) {
   const auto msg = frame_bytes(2);
   decoder dec(frame_options(2));
   auto r = dec.feed(std::span<const uint8_t>(msg).first(msg.size() / 2), receive_ns);
