@@ -87,7 +87,12 @@ public:
 
   // ---- state, guarded by mu ----
   mutable std::mutex mu;
+  /// Wakes callers blocked in wait_connected / wait_for_window / wait_idle / stop.
   std::condition_variable cv;
+  /// Wakes the connector thread (state changes and stop only).
+  std::condition_variable connector_cv;
+  /// Number of callers blocked on `cv` (completions notify only when someone waits).
+  std::atomic<int> waiters{0};
   connection_state st = connection_state::idle;
   bool stopping = false;
   bool disconnect_done = false;
@@ -249,9 +254,9 @@ public:
         continue;
       }
       if (st == connection_state::waiting)
-        cv.wait_until(lk, next_attempt);
+        connector_cv.wait_until(lk, next_attempt);
       else
-        cv.wait(lk);
+        connector_cv.wait(lk);
     }
   }
 
@@ -272,7 +277,7 @@ public:
       st = connection_state::waiting;
       last_error = detail;
     }
-    cv.notify_all();
+    notify_state();
     ev.detail = detail + "; retrying in " + std::to_string(ev.retry_in.count()) + " ms";
     log(log_level::warning, ev.detail);
     emit_connection(ev);
@@ -289,7 +294,7 @@ public:
       ++stats.connects;
       subs = subscriptions;
     }
-    cv.notify_all();
+    notify_state();
     if (!opts.availability_topic.empty())
       send_untracked(opts.availability_topic, opts.payload_online, 1, true);
     for (const auto& s : subs)
@@ -334,7 +339,7 @@ public:
                   "; reconnecting in " + std::to_string(ev.retry_in.count()) + " ms";
       last_error = ev.detail;
     }
-    cv.notify_all();
+    notify_state();
     log(log_level::warning, ev.detail);
     for (const auto& r : failed)
       emit_delivery(r);
@@ -430,7 +435,7 @@ public:
     if (abandoned)
       return;
     if (kind == op_kind::publish) {
-      cv.notify_all();
+      notify_waiters();
       emit_delivery(delivery_report{id, tag, ok, qos, std::move(error)});
     } else if (kind == op_kind::subscribe) {
       if (!ok)
@@ -580,6 +585,19 @@ public:
     return 0;
   }
 
+  /// Wakes the connector thread and every blocked caller after a state change.
+  void notify_state() {
+    connector_cv.notify_all();
+    cv.notify_all();
+  }
+
+  /// Wakes blocked callers after a completion, only when there are any (keeps the hot path
+  /// free of futex calls).
+  void notify_waiters() {
+    if (waiters.load(std::memory_order_acquire) > 0)
+      cv.notify_all();
+  }
+
   void disconnected() {
     {
       std::lock_guard lk(mu);
@@ -606,7 +624,7 @@ public:
       stopping = true;
       was_connected = st == connection_state::connected;
     }
-    cv.notify_all();
+    notify_state();
     if (connector.joinable())
       connector.join();
     if (was_connected) {
@@ -652,7 +670,7 @@ public:
       emit_delivery(r);
   }
 
-  publish_result publish(message msg) {
+  publish_result publish(const message& msg) {
     int qos = msg.qos.value_or(opts.qos);
     bool retain = msg.retain.value_or(opts.retain);
     if (qos < 0 || qos > 2)
@@ -677,7 +695,7 @@ public:
     }
     token id = o->user_token;
     MQTTAsync_message pm = MQTTAsync_message_initializer;
-    pm.payload = msg.payload.data();
+    pm.payload = const_cast<char*>(msg.payload.data());
     pm.payloadlen = static_cast<int>(msg.payload.size());
     pm.qos = qos;
     pm.retained = retain ? 1 : 0;
@@ -694,7 +712,7 @@ public:
         --stats.resent;
     }
     bool abandoned = drop_op(o);
-    cv.notify_all();
+    notify_waiters();
     if (abandoned) {
       // Already reported as failed by connection_lost; keep the token accepted for consistency.
       std::lock_guard lk(mu);
@@ -833,8 +851,8 @@ void client::stop(std::chrono::milliseconds drain) {
   impl_->stop(drain);
 }
 
-publish_result client::publish(message msg) {
-  return impl_->publish(std::move(msg));
+publish_result client::publish(const message& msg) {
+  return impl_->publish(msg);
 }
 
 token client::subscribe(std::string filter, std::optional<int> qos) {
@@ -878,8 +896,17 @@ const std::string& client::url() const {
   return impl_->url_text;
 }
 
+namespace {
+struct waiter_count {
+  std::atomic<int>& n;
+  explicit waiter_count(std::atomic<int>& x) : n(x) { n.fetch_add(1, std::memory_order_acq_rel); }
+  ~waiter_count() { n.fetch_sub(1, std::memory_order_acq_rel); }
+};
+} // namespace
+
 bool client::wait_connected(std::chrono::milliseconds timeout) {
   std::unique_lock lk(impl_->mu);
+  waiter_count w(impl_->waiters);
   return impl_->cv.wait_for(lk, timeout, [&] {
     return impl_->st == connection_state::connected || impl_->st == connection_state::stopped;
   }) && impl_->st == connection_state::connected;
@@ -887,6 +914,7 @@ bool client::wait_connected(std::chrono::milliseconds timeout) {
 
 bool client::wait_for_window(std::chrono::milliseconds timeout) {
   std::unique_lock lk(impl_->mu);
+  waiter_count w(impl_->waiters);
   return impl_->cv.wait_for(lk, timeout, [&] {
     return impl_->stopping || impl_->inflight < impl_->opts.max_inflight;
   }) && !impl_->stopping;
@@ -894,6 +922,7 @@ bool client::wait_for_window(std::chrono::milliseconds timeout) {
 
 bool client::wait_idle(std::chrono::milliseconds timeout) {
   std::unique_lock lk(impl_->mu);
+  waiter_count w(impl_->waiters);
   return impl_->cv.wait_for(lk, timeout, [&] { return impl_->inflight == 0; });
 }
 

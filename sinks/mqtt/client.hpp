@@ -212,9 +212,10 @@ public:
   /// outstanding publish as failed. Blocks; idempotent; never call from a callback.
   void stop(std::chrono::milliseconds drain = std::chrono::milliseconds(1000));
 
-  /// Hands one message to Paho; never blocks on the network. On success a `delivery_report`
-  /// with the returned token follows (possibly before this returns).
-  publish_result publish(message msg);
+  /// Hands one message to Paho (which copies it); never blocks on the network. On success a
+  /// `delivery_report` with the returned token and `msg.tag` follows (possibly before this
+  /// returns). The caller keeps `msg` for a resend if the report says not delivered.
+  publish_result publish(const message& msg);
 
   /// Subscribes to a filter (wildcards `+`/`#`, shared `$share/group/filter`). Remembered and
   /// re-sent after every reconnect; each attempt is reported through `on_subscription`.
