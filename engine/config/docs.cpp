@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +56,13 @@ std::vector<std::string> common_keys(component_role r) {
   if (r == component_role::source)
     return {"type", "supervision"};
   return {"type", "inputs", "supervision"};
+}
+
+std::vector<std::string> quoted_keys(component_role r) {
+  auto keys = common_keys(r);
+  for (auto& k : keys)
+    k = "`" + k + "`";
+  return keys;
 }
 
 void describe_one(const component_descriptor& d, std::string& out) {
@@ -331,7 +339,7 @@ std::string describe_markdown(const component_registry& registry) {
       if (!d->summary.empty())
         out += md_escape(d->summary) + "\n\n";
       out += std::string("Input: ") + to_string(d->input) + ". Output: " + output_text(*d) +
-             ". Also accepts: " + join(common_keys(role)) + ".\n\n";
+             ". Common settings: " + join(quoted_keys(role)) + ".\n\n";
       if (d->options.empty()) {
         out += "No options.\n\n";
         continue;
@@ -349,8 +357,11 @@ std::string describe_markdown(const component_registry& registry) {
             quoted.push_back("`" + a + "`");
           doc += (doc.empty() ? "" : " ") + std::string("One of ") + join(quoted) + ".";
         }
-        if (auto r = range_text(o); !r.empty())
-          doc += (doc.empty() ? "" : " ") + std::string("Range: ") + r + ".";
+        if (auto r = range_text(o); !r.empty()) {
+          auto text = o.min && o.max ? "Range: " + r : r;
+          text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+          doc += (doc.empty() ? "" : " ") + text + ".";
+        }
         if (o.secret)
           doc += (doc.empty() ? "" : " ") + std::string("**Secret**: never logged.");
         out += "| `" + o.name + "` | " + md_escape(to_string(o.type)) + " | " + def + " | " + doc +
