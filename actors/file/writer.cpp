@@ -490,6 +490,8 @@ expected<write_info> file_writer::write(std::span<const record> records) {
 
 expected<write_info> file_writer::tick() {
   write_info info;
+  if (fd_ < 0 && pending_.empty())
+    return info; // closed (or never opened): nothing to flush or rotate
   bool rotate_now = time_rotation_due();
   if (rotate_now)
     start_new_projected_file();
