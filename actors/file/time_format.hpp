@@ -10,7 +10,7 @@
 
 namespace wattline::file_io {
 
-/// Formats nanoseconds since the Unix epoch as RFC 3339 UTC, e.g. "2026-11-21T15:50:22.5Z".
+/// Formats nanoseconds since the Unix epoch as RFC 3339 UTC, e.g. "2026-11-21T15:50:22.500Z".
 ///
 /// Fraction rule: the fraction is written in groups of three digits, using the fewest groups
 /// that represent the time exactly, and is left out for whole seconds:
