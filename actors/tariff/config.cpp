@@ -796,4 +796,24 @@ const std::vector<option_doc>& tariff_options() {
   return docs;
 }
 
+std::vector<wattline::option_spec> tariff_option_specs() {
+  std::vector<wattline::option_spec> out;
+  for (const auto& d : tariff_options()) {
+    if (d.name.find_first_of(".[") != std::string::npos)
+      continue;
+    wattline::option_spec o;
+    o.name = d.name;
+    o.doc = d.doc;
+    o.required = d.required;
+    if (d.type == "string") {
+      o.type = wattline::option_type::string;
+      o.default_value = d.name == "default_tariff" ? std::string{} : d.default_value;
+    } else {
+      o.type = wattline::option_type::any;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 } // namespace wattline::tariff

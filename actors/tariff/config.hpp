@@ -35,6 +35,7 @@
 // A range whose `to` is not after its `from` crosses midnight (e.g. 22:00-06:00) and belongs to
 // the day it starts on. `to: "24:00"` means the end of the day.
 
+#include "engine/component.hpp"
 #include "engine/diagnostic.hpp"
 
 #include <date/date.h>
@@ -156,8 +157,13 @@ struct option_doc {
   std::string doc;
 };
 
-/// Documentation of every option of the tariff transform, in a stable order.
+/// Documentation of every option of the tariff transform, in a stable order. Nested options
+/// have dotted names ("tariffs.<name>.import", "schedule[].days").
 const std::vector<option_doc>& tariff_options();
+
+/// The top-level options as engine option specs (engine/component.hpp) for the component
+/// descriptor: nested maps and lists are `option_type::any`, checked by parse_tariff_config().
+std::vector<wattline::option_spec> tariff_option_specs();
 
 /// Short name of a day type: "mon" ... "sun", "holiday".
 const char* day_type_name(day_type t);

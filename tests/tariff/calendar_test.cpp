@@ -9,7 +9,7 @@
 namespace wattline::tariff::test {
 namespace {
 
-class Calendar : public ::testing::Test {
+class TariffCalendar : public ::testing::Test {
 protected:
   tariff_config cfg = parse_ok(reference_yaml);
   calendar cal{cfg};
@@ -17,7 +17,7 @@ protected:
   std::string tariff_at(int64_t t) { return cfg.tariffs[cal.at(t).tariff].name; }
 };
 
-TEST_F(Calendar, WeekdayRangeStartsAndEndsExactlyAtItsBoundaries) {
+TEST_F(TariffCalendar, WeekdayRangeStartsAndEndsExactlyAtItsBoundaries) {
   // Monday 2026-03-02, CET (UTC+1).
   EXPECT_EQ(tariff_at(zurich(2026, 3, 2, 6, 59, 59)), "low");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 2, 7, 0, 0)), "high");
@@ -32,19 +32,19 @@ TEST_F(Calendar, WeekdayRangeStartsAndEndsExactlyAtItsBoundaries) {
   EXPECT_DOUBLE_EQ(s.export_price, 0.10);
 }
 
-TEST_F(Calendar, SaturdayUsesItsOwnShorterRange) {
+TEST_F(TariffCalendar, SaturdayUsesItsOwnShorterRange) {
   EXPECT_EQ(tariff_at(zurich(2026, 3, 7, 6, 59)), "low");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 7, 7)), "high");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 7, 12, 59, 59)), "high");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 7, 13)), "low");
 }
 
-TEST_F(Calendar, SundayWithoutRangesUsesTheDefaultTariff) {
+TEST_F(TariffCalendar, SundayWithoutRangesUsesTheDefaultTariff) {
   EXPECT_EQ(tariff_at(zurich(2026, 3, 8, 10)), "low");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 8, 19)), "low");
 }
 
-TEST_F(Calendar, RangeCrossingMidnightContinuesIntoTheNextMorning) {
+TEST_F(TariffCalendar, RangeCrossingMidnightContinuesIntoTheNextMorning) {
   // Friday 2026-03-06 22:00 to Saturday 06:00 is night.
   EXPECT_EQ(tariff_at(zurich(2026, 3, 6, 21, 59, 59)), "low");
   EXPECT_EQ(tariff_at(zurich(2026, 3, 6, 22)), "night");
@@ -64,7 +64,7 @@ TEST_F(Calendar, RangeCrossingMidnightContinuesIntoTheNextMorning) {
   EXPECT_EQ(sat.day, fri.day + 1);
 }
 
-TEST_F(Calendar, FixedHolidayOnAWeekdayCountsAsSunday) {
+TEST_F(TariffCalendar, FixedHolidayOnAWeekdayCountsAsSunday) {
   // Good Friday 2026-04-03: no high rate, and its night range does not apply either.
   EXPECT_EQ(cal.type_of(static_cast<int32_t>(
                 date::local_days{date::year{2026} / 4 / 3}.time_since_epoch().count())),
@@ -77,7 +77,7 @@ TEST_F(Calendar, FixedHolidayOnAWeekdayCountsAsSunday) {
   EXPECT_EQ(tariff_at(zurich(2026, 4, 4, 10)), "high");
 }
 
-TEST_F(Calendar, YearlessHolidayRecursEveryYear) {
+TEST_F(TariffCalendar, YearlessHolidayRecursEveryYear) {
   // 12-25: Friday 2026-12-25 and Monday 2028-12-25.
   EXPECT_EQ(tariff_at(zurich(2026, 12, 24, 10)), "high");
   EXPECT_EQ(tariff_at(zurich(2026, 12, 25, 10)), "low");
@@ -85,7 +85,7 @@ TEST_F(Calendar, YearlessHolidayRecursEveryYear) {
   EXPECT_EQ(tariff_at(zurich(2028, 12, 26, 10)), "high");
 }
 
-TEST(CalendarHolidayType, HolidayDayTypeUsesTheRangesForHolidays) {
+TEST(TariffCalendarHolidayType, HolidayDayTypeUsesTheRangesForHolidays) {
   auto cfg = parse_ok(R"(timezone: Europe/Zurich
 currency: EUR
 default_tariff: low
@@ -104,7 +104,7 @@ holidays: { count_as: holiday, dates: [2026-01-01] }
   EXPECT_EQ(at(zurich(2026, 1, 2, 9)), "high");
 }
 
-TEST_F(Calendar, SpringForwardDayHas23HoursAndNightEndsOnTheNewOffset) {
+TEST_F(TariffCalendar, SpringForwardDayHas23HoursAndNightEndsOnTheNewOffset) {
   // Sunday 2026-03-29: 02:00 CET jumps to 03:00 CEST.
   auto day = cal.at(zurich(2026, 3, 29, 12)).day;
   EXPECT_EQ(cal.day_start_ns(day), utc(2026, 3, 28, 23));
@@ -119,7 +119,7 @@ TEST_F(Calendar, SpringForwardDayHas23HoursAndNightEndsOnTheNewOffset) {
   EXPECT_EQ(cal.at(utc(2026, 3, 29, 0, 59, 59)).day, cal.at(utc(2026, 3, 29, 1)).day);
 }
 
-TEST_F(Calendar, FallBackDayHas25HoursAndNightEndsOnTheNewOffset) {
+TEST_F(TariffCalendar, FallBackDayHas25HoursAndNightEndsOnTheNewOffset) {
   // Sunday 2026-10-25: 03:00 CEST falls back to 02:00 CET.
   auto day = cal.at(zurich(2026, 10, 25, 12)).day;
   EXPECT_EQ(cal.day_start_ns(day), utc(2026, 10, 24, 22));
@@ -131,7 +131,7 @@ TEST_F(Calendar, FallBackDayHas25HoursAndNightEndsOnTheNewOffset) {
   EXPECT_EQ(night.end_ns, utc(2026, 10, 25, 5));
 }
 
-TEST(CalendarDst, BoundaryInTheSkippedHourStartsWhenTheClocksJump) {
+TEST(TariffCalendarDst, BoundaryInTheSkippedHourStartsWhenTheClocksJump) {
   auto cfg = parse_ok(R"(timezone: Europe/Zurich
 currency: CHF
 default_tariff: low
@@ -154,7 +154,7 @@ schedule:
   EXPECT_EQ(autumn.end_ns, utc(2026, 10, 25, 3));
 }
 
-TEST_F(Calendar, PriceChangeTakesEffectAtLocalMidnightOfItsDate) {
+TEST_F(TariffCalendar, PriceChangeTakesEffectAtLocalMidnightOfItsDate) {
   EXPECT_DOUBLE_EQ(cal.at(zurich(2026, 6, 30, 12)).import_price, 0.30);
   EXPECT_DOUBLE_EQ(cal.at(zurich(2026, 6, 30, 23, 59, 59)).import_price, 0.20);
   EXPECT_DOUBLE_EQ(cal.at(zurich(2026, 7, 1, 0)).import_price, 0.22);
@@ -163,7 +163,7 @@ TEST_F(Calendar, PriceChangeTakesEffectAtLocalMidnightOfItsDate) {
   EXPECT_DOUBLE_EQ(cal.at(zurich(2026, 7, 1, 12)).export_price, 0.10);
 }
 
-TEST_F(Calendar, LookupsInsideACachedDayDoNotRebuildIt) {
+TEST_F(TariffCalendar, LookupsInsideACachedDayDoNotRebuildIt) {
   auto start = zurich(2026, 3, 2, 0);
   for (int64_t t = start; t < start + 24 * ns_per_h; t += ns_per_s)
     (void)cal.at(t);

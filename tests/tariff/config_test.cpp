@@ -13,7 +13,7 @@ namespace wattline::tariff::test {
 namespace {
 
 /// Writes `yaml` to a file, parses it and keeps the diagnostics.
-class ConfigFile : public ::testing::Test {
+class TariffConfigFile : public ::testing::Test {
 protected:
   std::optional<tariff_config> parse(const std::string& yaml) {
     file = (dir / "pipeline.yaml").string();
@@ -36,7 +36,7 @@ protected:
   diagnostics diags;
 };
 
-TEST_F(ConfigFile, ReferenceConfigurationParses) {
+TEST_F(TariffConfigFile, ReferenceConfigurationParses) {
   auto cfg = parse(reference_yaml);
   ASSERT_TRUE(cfg) << rendered();
   EXPECT_TRUE(diags.empty());
@@ -65,7 +65,7 @@ TEST_F(ConfigFile, ReferenceConfigurationParses) {
   EXPECT_EQ(cfg->meter_tag, "meter");
 }
 
-TEST_F(ConfigFile, FieldNamesDayAliasesAndWholeDayRangesAreAccepted) {
+TEST_F(TariffConfigFile, FieldNamesDayAliasesAndWholeDayRangesAreAccepted) {
   auto cfg = parse(R"(timezone: UTC
 currency: EUR
 tariffs: { flat: { import: 0.25 } }
@@ -87,7 +87,7 @@ meter_tag: device
   EXPECT_EQ(cfg->meter_tag, "device");
 }
 
-TEST_F(ConfigFile, UnknownOptionGetsDidYouMeanAndMissingRequiredOptionIsReported) {
+TEST_F(TariffConfigFile, UnknownOptionGetsDidYouMeanAndMissingRequiredOptionIsReported) {
   EXPECT_FALSE(parse(R"(type: tariff
 timezone: Europe/Zurich
 curency: CHF
@@ -103,7 +103,7 @@ F:1:1: error: missing required option 'currency'
 )");
 }
 
-TEST_F(ConfigFile, OverlappingRangesPointAtBothRanges) {
+TEST_F(TariffConfigFile, OverlappingRangesPointAtBothRanges) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 default_tariff: low
@@ -123,7 +123,7 @@ F:6:5: note: the other range is here
 )");
 }
 
-TEST_F(ConfigFile, RangeCrossingMidnightOverlappingTheNextMorningIsReported) {
+TEST_F(TariffConfigFile, RangeCrossingMidnightOverlappingTheNextMorningIsReported) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 default_tariff: low
@@ -147,7 +147,7 @@ F:6:5: note: the other range is here
 )");
 }
 
-TEST_F(ConfigFile, UnknownDayNamesAreReportedWithSuggestions) {
+TEST_F(TariffConfigFile, UnknownDayNamesAreReportedWithSuggestions) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 tariffs: { flat: { import: 0.25 } }
@@ -171,7 +171,7 @@ hint: use mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, weekdays, week
 )");
 }
 
-TEST_F(ConfigFile, BadTimesAreReportedAtTheValue) {
+TEST_F(TariffConfigFile, BadTimesAreReportedAtTheValue) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 tariffs: { flat: { import: 0.25 } }
@@ -205,7 +205,7 @@ hint: for a whole day use from: "00:00" and to: "24:00"
 )");
 }
 
-TEST_F(ConfigFile, UnknownTimezoneGetsTheClosestZoneName) {
+TEST_F(TariffConfigFile, UnknownTimezoneGetsTheClosestZoneName) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurch
 currency: CHF
 tariffs: { flat: { import: 0.25 } }
@@ -217,7 +217,7 @@ hint: did you mean 'Europe/Zurich'?
 )");
 }
 
-TEST_F(ConfigFile, FixedUtcOffsetIsRejected) {
+TEST_F(TariffConfigFile, FixedUtcOffsetIsRejected) {
   EXPECT_FALSE(parse(R"(timezone: "+01:00"
 currency: CHF
 tariffs: { flat: { import: 0.25 } }
@@ -229,7 +229,7 @@ hint: fixed UTC offsets do not follow daylight saving time; use a zone name such
 )");
 }
 
-TEST_F(ConfigFile, WrongTypesAndUnknownTariffsAreReported) {
+TEST_F(TariffConfigFile, WrongTypesAndUnknownTariffsAreReported) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 default_tariff: lowe
@@ -262,7 +262,7 @@ hint: defined tariffs: high, low
 )");
 }
 
-TEST_F(ConfigFile, HolidayAndPriceChangeMistakesAreReported) {
+TEST_F(TariffConfigFile, HolidayAndPriceChangeMistakesAreReported) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 tariffs:
@@ -290,7 +290,7 @@ hint: expected YYYY-MM-DD, or MM-DD for a holiday on the same date every year
 )");
 }
 
-TEST_F(ConfigFile, DuplicateKeysAreReportedWithTheFirstOccurrence) {
+TEST_F(TariffConfigFile, DuplicateKeysAreReportedWithTheFirstOccurrence) {
   EXPECT_FALSE(parse(R"(timezone: Europe/Zurich
 currency: CHF
 currency: EUR
@@ -305,7 +305,7 @@ F:2:1: note: first given here
 )");
 }
 
-TEST_F(ConfigFile, HolidayRangesAreWarnedAboutWhenHolidaysCountAsAnotherDay) {
+TEST_F(TariffConfigFile, HolidayRangesAreWarnedAboutWhenHolidaysCountAsAnotherDay) {
   auto cfg = parse(R"(timezone: Europe/Zurich
 currency: CHF
 tariffs: { flat: { import: 0.25 } }
@@ -321,14 +321,14 @@ hint: holidays count as 'sun'; set 'holidays: { count_as: holiday }' to use rang
 )");
 }
 
-TEST_F(ConfigFile, NotAMapIsAnErrorNotAnException) {
+TEST_F(TariffConfigFile, NotAMapIsAnErrorNotAnException) {
   EXPECT_FALSE(parse("- just\n- a list\n"));
   ASSERT_EQ(diags.items().size(), 1u);
   EXPECT_EQ(diags.items()[0].message, "a tariff transform must be a map of options");
   EXPECT_EQ(diags.items()[0].where.line, 1);
 }
 
-TEST(ConfigParse, NeverThrowsOnOddInput) {
+TEST(TariffConfigParse, NeverThrowsOnOddInput) {
   for (const char* yaml : {"", "~", "42", "{tariffs: [1, 2]}", "{schedule: {a: b}}",
                            "{timezone: [x], currency: {a: 1}, tariffs: {t: {import: [1]}}}",
                            "{holidays: 3, tariffs: {t: {import: 1, changes: 5}}}",
@@ -341,7 +341,7 @@ TEST(ConfigParse, NeverThrowsOnOddInput) {
   }
 }
 
-TEST(ConfigDocs, EveryTopLevelOptionIsDocumented) {
+TEST(TariffConfigDocs, EveryTopLevelOptionIsDocumented) {
   const auto& docs = tariff_options();
   auto has = [&](const std::string& name) {
     for (const auto& d : docs)
@@ -360,6 +360,21 @@ TEST(ConfigDocs, EveryTopLevelOptionIsDocumented) {
       EXPECT_EQ(d.default_value, "ACTIVE_ENERGY_P");
     }
   }
+}
+
+TEST(TariffConfigDocs, EngineOptionSpecsListTheTopLevelOptions) {
+  auto specs = tariff_option_specs();
+  std::vector<std::string> names;
+  for (const auto& o : specs)
+    names.push_back(o.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"timezone", "currency", "tariffs", "default_tariff",
+                                             "schedule", "holidays", "import_field", "export_field",
+                                             "meter_tag"}));
+  EXPECT_EQ(specs[0].type, option_type::string);
+  EXPECT_TRUE(specs[0].required);
+  EXPECT_EQ(specs[2].type, option_type::any);
+  EXPECT_EQ(specs[3].default_value, "");
+  EXPECT_EQ(specs[6].default_value, "ACTIVE_ENERGY_P");
 }
 
 } // namespace

@@ -41,12 +41,12 @@ const record* find_total(const std::vector<record>& closed, const std::string& p
   return nullptr;
 }
 
-class Engine : public ::testing::Test {
+class TariffEngine : public ::testing::Test {
 protected:
   tariff_engine eng{parse_ok(reference_yaml), {}};
 };
 
-TEST_F(Engine, EveryRecordGetsTheActiveTariffAndPrice) {
+TEST_F(TariffEngine, EveryRecordGetsTheActiveTariffAndPrice) {
   auto r = meter_record("m1", zurich(2026, 3, 2, 12), 100.0);
   eng.process(r);
   EXPECT_EQ(text(r, "tariff"), "high");
@@ -58,14 +58,14 @@ TEST_F(Engine, EveryRecordGetsTheActiveTariffAndPrice) {
   EXPECT_EQ(r.find_field("ACTIVE_ENERGY_P")->obis, "1-0:1.8.0*255");
 }
 
-TEST_F(Engine, FirstRecordOfAMeterHasNoDelta) {
+TEST_F(TariffEngine, FirstRecordOfAMeterHasNoDelta) {
   auto r = meter_record("m1", zurich(2026, 3, 2, 12), 100.0);
   EXPECT_TRUE(eng.process(r).empty());
   EXPECT_EQ(r.find_field("energy_import_kwh"), nullptr);
   EXPECT_EQ(r.find_field("cost_import"), nullptr);
 }
 
-TEST_F(Engine, DeltaInsideOneSegmentIsCostedAtItsPrice) {
+TEST_F(TariffEngine, DeltaInsideOneSegmentIsCostedAtItsPrice) {
   auto a = meter_record("m1", zurich(2026, 3, 2, 12), 100.0);
   auto b = meter_record("m1", zurich(2026, 3, 2, 12, 15), 100.5);
   eng.process(a);
@@ -76,7 +76,7 @@ TEST_F(Engine, DeltaInsideOneSegmentIsCostedAtItsPrice) {
   EXPECT_EQ(b.find_field("cost_import")->unit, "CHF");
 }
 
-TEST_F(Engine, DeltaSpanningABoundaryIsSplitProRataByTime) {
+TEST_F(TariffEngine, DeltaSpanningABoundaryIsSplitProRataByTime) {
   // 06:30-07:30 on Monday: half low (0.20), half high (0.30).
   auto a = meter_record("m1", zurich(2026, 3, 2, 6, 30), 100.0);
   auto b = meter_record("m1", zurich(2026, 3, 2, 7, 30), 101.0);
@@ -87,7 +87,7 @@ TEST_F(Engine, DeltaSpanningABoundaryIsSplitProRataByTime) {
   EXPECT_EQ(text(b, "tariff"), "high");
 }
 
-TEST_F(Engine, SplitOverManyBoundariesSumsExactlyToTheDelta) {
+TEST_F(TariffEngine, SplitOverManyBoundariesSumsExactlyToTheDelta) {
   // Friday 19:00 to Saturday 08:00: high 1h, low 2h, night 2h | night 6h, low 1h, high 1h.
   const int64_t t0 = zurich(2026, 3, 6, 19), t1 = zurich(2026, 3, 7, 8);
   const int64_t delta = kwh_to_units(13.337);
@@ -132,7 +132,7 @@ TEST_F(Engine, SplitOverManyBoundariesSumsExactlyToTheDelta) {
                    2.051846153);
 }
 
-TEST_F(Engine, SplitAcrossTheSpringJumpUsesElapsedTime) {
+TEST_F(TariffEngine, SplitAcrossTheSpringJumpUsesElapsedTime) {
   // Saturday 23:00 to Sunday 07:00 local is 7 real hours on 2026-03-29: 1h night (Saturday),
   // 5h night (Sunday 00:00-06:00), 1h low.
   auto parts = eng.split(zurich(2026, 3, 28, 23), zurich(2026, 3, 29, 7), kwh_to_units(7.0), false);
@@ -142,14 +142,14 @@ TEST_F(Engine, SplitAcrossTheSpringJumpUsesElapsedTime) {
   EXPECT_EQ(parts[2].energy, kwh_to_units(1.0));
 }
 
-TEST_F(Engine, ZeroDurationDeltaGoesToTheSegmentOfTheRecord) {
+TEST_F(TariffEngine, ZeroDurationDeltaGoesToTheSegmentOfTheRecord) {
   auto parts = eng.split(zurich(2026, 3, 2, 7), zurich(2026, 3, 2, 7), 42, false);
   ASSERT_EQ(parts.size(), 1u);
   EXPECT_EQ(parts[0].energy, 42);
   EXPECT_EQ(eng.config().tariffs[parts[0].tariff].name, "high");
 }
 
-TEST_F(Engine, CounterResetNeverProducesNegativeEnergyOrCost) {
+TEST_F(TariffEngine, CounterResetNeverProducesNegativeEnergyOrCost) {
   std::vector<double> readings{100.0, 101.0, 5.0, 6.0};
   std::vector<record> recs;
   for (std::size_t i = 0; i < readings.size(); ++i) {
@@ -176,7 +176,7 @@ TEST_F(Engine, CounterResetNeverProducesNegativeEnergyOrCost) {
                    0.0);
 }
 
-TEST_F(Engine, ExportEnergyIsCreditedAtTheExportPrice) {
+TEST_F(TariffEngine, ExportEnergyIsCreditedAtTheExportPrice) {
   auto a = meter_record("m1", zurich(2026, 3, 2, 12), 100.0, 50.0);
   auto b = meter_record("m1", zurich(2026, 3, 2, 13), 100.0, 52.0);
   eng.process(a);
@@ -186,7 +186,7 @@ TEST_F(Engine, ExportEnergyIsCreditedAtTheExportPrice) {
   EXPECT_DOUBLE_EQ(number(b, "energy_import_kwh"), 0.0);
 }
 
-TEST_F(Engine, MetersAreTrackedIndependently) {
+TEST_F(TariffEngine, MetersAreTrackedIndependently) {
   auto a1 = meter_record("m1", zurich(2026, 3, 2, 12), 100.0);
   auto b1 = meter_record("m2", zurich(2026, 3, 2, 12), 7000.0);
   auto a2 = meter_record("m1", zurich(2026, 3, 2, 13), 101.0);
@@ -197,7 +197,7 @@ TEST_F(Engine, MetersAreTrackedIndependently) {
   EXPECT_DOUBLE_EQ(number(b2, "energy_import_kwh"), 3.0);
 }
 
-TEST_F(Engine, RecordWithoutCountersGetsOnlyTariffAndPrice) {
+TEST_F(TariffEngine, RecordWithoutCountersGetsOnlyTariffAndPrice) {
   record r;
   r.name = "weather";
   r.time_ns = zurich(2026, 3, 7, 23);
@@ -209,7 +209,7 @@ TEST_F(Engine, RecordWithoutCountersGetsOnlyTariffAndPrice) {
   EXPECT_EQ(eng.meter(""), nullptr);
 }
 
-TEST_F(Engine, RecordsWithoutMeterTagAreOneMeterAndTotalsHaveNoEmptyTag) {
+TEST_F(TariffEngine, RecordsWithoutMeterTagAreOneMeterAndTotalsHaveNoEmptyTag) {
   auto a = meter_record("", zurich(2026, 3, 2, 23), 10.0);
   auto b = meter_record("", zurich(2026, 3, 3, 0, 30), 11.5);
   a.tags.clear();
@@ -222,7 +222,7 @@ TEST_F(Engine, RecordsWithoutMeterTagAreOneMeterAndTotalsHaveNoEmptyTag) {
   EXPECT_DOUBLE_EQ(number(closed[0], "energy_import_kwh"), 1.0);
 }
 
-TEST_F(Engine, RecordOlderThanTheLastReadingIsIgnoredForEnergy) {
+TEST_F(TariffEngine, RecordOlderThanTheLastReadingIsIgnoredForEnergy) {
   auto a = meter_record("m1", zurich(2026, 3, 2, 10), 100.0);
   auto b = meter_record("m1", zurich(2026, 3, 2, 10, 15), 100.25);
   auto late = meter_record("m1", zurich(2026, 3, 2, 10, 5), 100.1);
@@ -234,7 +234,7 @@ TEST_F(Engine, RecordOlderThanTheLastReadingIsIgnoredForEnergy) {
   EXPECT_DOUBLE_EQ(number(c, "energy_import_kwh"), 0.25);
 }
 
-TEST_F(Engine, DayTotalsPerTariffAreEmittedWhenTheDayCloses) {
+TEST_F(TariffEngine, DayTotalsPerTariffAreEmittedWhenTheDayCloses) {
   // Monday 2026-03-02 at a constant 1 kW: 13 kWh high (07-20), 11 kWh low.
   auto closed = feed_constant_power(eng, "m1", zurich(2026, 3, 2, 0), zurich(2026, 3, 2, 23, 45),
                                     15 * ns_per_min, 1.0);
@@ -259,7 +259,7 @@ TEST_F(Engine, DayTotalsPerTariffAreEmittedWhenTheDayCloses) {
   EXPECT_NEAR(number(low, "cost_import"), 11 * 0.20, 1e-9);
 }
 
-TEST_F(Engine, SpringForwardDayClosesWith23Hours) {
+TEST_F(TariffEngine, SpringForwardDayClosesWith23Hours) {
   // Sunday 2026-03-29 at 1 kW, a record every 15 minutes of real time.
   auto closed = feed_constant_power(eng, "m1", utc(2026, 3, 28, 23), utc(2026, 3, 29, 22),
                                     15 * ns_per_min, 1.0);
@@ -272,7 +272,7 @@ TEST_F(Engine, SpringForwardDayClosesWith23Hours) {
   EXPECT_EQ(night->time_ns, utc(2026, 3, 28, 23));
 }
 
-TEST_F(Engine, FallBackDayClosesWith25Hours) {
+TEST_F(TariffEngine, FallBackDayClosesWith25Hours) {
   // Sunday 2026-10-25 at 1 kW.
   auto closed = feed_constant_power(eng, "m1", utc(2026, 10, 24, 22), utc(2026, 10, 25, 23),
                                     15 * ns_per_min, 1.0);
@@ -286,7 +286,7 @@ TEST_F(Engine, FallBackDayClosesWith25Hours) {
   EXPECT_EQ(low->time_ns, utc(2026, 10, 24, 22));
 }
 
-TEST_F(Engine, MonthTotalsAreEmittedAfterTheDayTotalsAtMonthEnd) {
+TEST_F(TariffEngine, MonthTotalsAreEmittedAfterTheDayTotalsAtMonthEnd) {
   // Tuesday 2026-03-31 22:00 to Wednesday 00:15 at 1 kW: 2 kWh low in March.
   auto closed = feed_constant_power(eng, "m1", zurich(2026, 3, 31, 22), zurich(2026, 4, 1, 0, 15),
                                     15 * ns_per_min, 1.0);
@@ -301,7 +301,7 @@ TEST_F(Engine, MonthTotalsAreEmittedAfterTheDayTotalsAtMonthEnd) {
   EXPECT_EQ(closed[1].time_ns, zurich(2026, 3, 1, 0));
 }
 
-TEST_F(Engine, MonthTotalSumsItsDays) {
+TEST_F(TariffEngine, MonthTotalSumsItsDays) {
   // The whole of March 2026 at 2 kW, a record every 5 minutes.
   auto closed = feed_constant_power(eng, "m1", zurich(2026, 3, 1, 0), zurich(2026, 4, 1, 0),
                                     5 * ns_per_min, 2.0);
@@ -317,7 +317,7 @@ TEST_F(Engine, MonthTotalSumsItsDays) {
   EXPECT_EQ(total, kwh_to_units(2.0 * (31 * 24 - 1)));
 }
 
-TEST_F(Engine, PriceChangeTakesEffectOnItsDate) {
+TEST_F(TariffEngine, PriceChangeTakesEffectOnItsDate) {
   auto a = meter_record("m1", zurich(2026, 6, 30, 10), 100.0);
   auto b = meter_record("m1", zurich(2026, 6, 30, 11), 101.0);
   auto c = meter_record("m1", zurich(2026, 7, 1, 10), 200.0);
@@ -335,7 +335,7 @@ TEST_F(Engine, PriceChangeTakesEffectOnItsDate) {
   EXPECT_DOUBLE_EQ(parts[1].price, 0.22);
 }
 
-TEST(EngineState, RestartInTheMiddleOfADayKeepsTheTotals) {
+TEST(TariffEngineState, RestartInTheMiddleOfADayKeepsTheTotals) {
   wattline::test::temp_dir dir;
   const auto cfg = parse_ok(reference_yaml);
   const int64_t step = 15 * ns_per_min;
@@ -376,7 +376,7 @@ TEST(EngineState, RestartInTheMiddleOfADayKeepsTheTotals) {
                    13.0);
 }
 
-TEST(EngineState, CorruptStateFileIsKeptAsBadAndTheEngineStartsFresh) {
+TEST(TariffEngineState, CorruptStateFileIsKeptAsBadAndTheEngineStartsFresh) {
   wattline::test::temp_dir dir;
   const auto path = dir / "meter1.tariff.json";
   {
@@ -401,7 +401,7 @@ TEST(EngineState, CorruptStateFileIsKeptAsBadAndTheEngineStartsFresh) {
   EXPECT_EQ(again.state_error(), "");
 }
 
-TEST(EngineState, StateFileOfAnotherFormatIsRejected) {
+TEST(TariffEngineState, StateFileOfAnotherFormatIsRejected) {
   wattline::test::temp_dir dir;
   {
     std::ofstream out(dir / "tariff.tariff.json");
@@ -412,7 +412,7 @@ TEST(EngineState, StateFileOfAnotherFormatIsRejected) {
   EXPECT_TRUE(std::filesystem::exists(dir / "tariff.tariff.json.bad"));
 }
 
-TEST(EngineState, WithoutAStateDirectoryNothingIsWritten) {
+TEST(TariffEngineState, WithoutAStateDirectoryNothingIsWritten) {
   tariff_engine eng(parse_ok(reference_yaml), {});
   EXPECT_TRUE(eng.state_path().empty());
   EXPECT_TRUE(eng.save().ok);
