@@ -108,7 +108,7 @@ struct fixture {
       bytes_per_batch = batch.bytes();
       batches.push_back(std::move(batch));
     }
-    for (const char* db : {"bench_curl", "bench_writer", "bench_writer_gzip"})
+    for (const char* db : {"bench_curl", "bench_writer", "bench_writer_gzip", "bench_paired"})
       server.create_database(db);
   }
 
@@ -118,7 +118,8 @@ struct fixture {
   }
 };
 
-size_t discard(char*, size_t size, size_t n, void*) {
+size_t append_response(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
 }
 
@@ -131,7 +132,8 @@ public:
     headers_ = curl_slist_append(headers_, "Expect:");
     curl_easy_setopt(c_, CURLOPT_URL, url_.c_str());
     curl_easy_setopt(c_, CURLOPT_HTTPHEADER, headers_);
-    curl_easy_setopt(c_, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(c_, CURLOPT_WRITEFUNCTION, &append_response);
+    curl_easy_setopt(c_, CURLOPT_WRITEDATA, &response_);
     curl_easy_setopt(c_, CURLOPT_NOSIGNAL, 1L);
   }
   ~raw_curl_poster() {
@@ -144,16 +146,24 @@ public:
   bool post(std::string_view body) {
     curl_easy_setopt(c_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    response_.clear();
     CURLcode rc = curl_easy_perform(c_);
     long status = 0;
     curl_easy_getinfo(c_, CURLINFO_RESPONSE_CODE, &status);
+    error_ = rc != CURLE_OK ? curl_easy_strerror(rc)
+                            : "HTTP " + std::to_string(status) + " " + response_;
     return rc == CURLE_OK && status == 204;
   }
+
+  /// What went wrong in the last post.
+  [[nodiscard]] const std::string& last_error() const { return error_; }
 
 private:
   std::string url_;
   CURL* c_ = nullptr;
   curl_slist* headers_ = nullptr;
+  std::string response_;
+  std::string error_;
 };
 
 writer_options writer_for(const std::string& url, const std::string& db, bool gzip) {
@@ -226,22 +236,27 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
     const auto& src = f.batches[k % f.batches.size()];
     b = src;
     clk::duration tc{}, tw{};
+    std::string error;
     auto run_curl = [&] {
       auto t = clk::now();
       bool ok = curl.post(src.payload());
       tc = clk::now() - t;
+      if (!ok)
+        error = "raw curl: " + curl.last_error();
       return ok;
     };
     auto run_writer = [&] {
       auto t = clk::now();
-      bool ok = w.write(b).status == write_status::ok;
+      auto out = w.write(b);
       tw = clk::now() - t;
-      return ok;
+      if (out.status != write_status::ok)
+        error = "writer: " + out.message;
+      return out.status == write_status::ok;
     };
     bool ok = (k % 2 == 0) ? (run_curl() && run_writer()) : (run_writer() && run_curl());
     ++k;
     if (!ok) {
-      state.SkipWithError("post failed");
+      state.SkipWithError(error.c_str());
       break;
     }
     curl_total += tc;
@@ -262,7 +277,8 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
 
 void BM_PairedInfluxd(benchmark::State& state) {
   auto& f = fixture::get();
-  paired(state, f.server.url(), "bench_curl", "bench_writer");
+  // One database for both, so both posters meet the same shard state; the order alternates.
+  paired(state, f.server.url(), "bench_paired", "bench_paired");
 }
 BENCHMARK(BM_PairedInfluxd)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(40);
 
