@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -93,6 +94,11 @@ public:
   std::condition_variable connector_cv;
   /// Number of callers blocked on `cv` (completions notify only when someone waits).
   std::atomic<int> waiters{0};
+  /// Set first thing in stop(); checked before touching `handle_mu`.
+  std::atomic<bool> stop_requested{false};
+  /// Shared (try-locked) by user-thread calls into Paho, exclusive around MQTTAsync_destroy, so
+  /// that no publish/subscribe races with the destruction of the handle. Never blocks a callback.
+  std::shared_mutex handle_mu;
   connection_state st = connection_state::idle;
   bool stopping = false;
   bool disconnect_done = false;
@@ -617,6 +623,7 @@ public:
 
   void stop(std::chrono::milliseconds drain) {
     bool was_connected = false;
+    stop_requested.store(true, std::memory_order_release);
     {
       std::lock_guard lk(mu);
       if (st == connection_state::stopped || handle == nullptr)
@@ -647,8 +654,12 @@ public:
         cv.wait_for(lk, drain + std::chrono::seconds(2), [&] { return disconnect_done; });
       }
     }
-    MQTTAsync_destroy(&handle); // may call failure callbacks on this thread
-    handle = nullptr;
+    {
+      // Waits for user-thread calls into Paho to return; later ones see stop_requested.
+      std::unique_lock hl(handle_mu);
+      MQTTAsync_destroy(&handle); // may call failure callbacks on this thread
+      handle = nullptr;
+    }
     while (active_callbacks.load() > 0)
       std::this_thread::yield();
     std::vector<delivery_report> failed;
@@ -677,6 +688,11 @@ public:
       return {0, publish_error::invalid, "QoS must be 0, 1 or 2"};
     if (!valid_topic_name(msg.topic))
       return {0, publish_error::invalid, "invalid topic '" + msg.topic + "'"};
+    if (stop_requested.load(std::memory_order_acquire))
+      return {0, publish_error::stopped, "client stopped"};
+    std::shared_lock hl(handle_mu, std::try_to_lock);
+    if (!hl.owns_lock())
+      return {0, publish_error::stopped, "client stopped"};
     op* o = nullptr;
     {
       std::lock_guard lk(mu);
@@ -752,8 +768,11 @@ public:
         subscriptions.push_back(s);
       now = st == connection_state::connected;
     }
-    if (now)
-      send_subscribe(s);
+    if (now && !stop_requested.load(std::memory_order_acquire)) {
+      std::shared_lock hl(handle_mu, std::try_to_lock);
+      if (hl.owns_lock())
+        send_subscribe(s);
+    }
     return s.id;
   }
 
@@ -764,9 +783,12 @@ public:
       std::erase_if(subscriptions, [&](const subscription& x) { return x.filter == filter; });
       now = st == connection_state::connected;
     }
-    if (now) {
-      MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-      MQTTAsync_unsubscribe(handle, filter.c_str(), &ro);
+    if (now && !stop_requested.load(std::memory_order_acquire)) {
+      std::shared_lock hl(handle_mu, std::try_to_lock);
+      if (hl.owns_lock()) {
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        MQTTAsync_unsubscribe(handle, filter.c_str(), &ro);
+      }
     }
   }
 };
