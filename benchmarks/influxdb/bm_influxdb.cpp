@@ -230,6 +230,7 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
   writer w{writer_for(base_url, writer_db, false)};
   using clk = std::chrono::steady_clock;
   clk::duration curl_total{}, writer_total{};
+  std::vector<double> curl_times, writer_times, ratios;
   size_t k = 0;
   line_batch b;
   for (auto _ : state) {
@@ -261,6 +262,9 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
     }
     curl_total += tc;
     writer_total += tw;
+    curl_times.push_back(std::chrono::duration<double, std::milli>(tc).count());
+    writer_times.push_back(std::chrono::duration<double, std::milli>(tw).count());
+    ratios.push_back(curl_times.back() / std::max(1e-9, writer_times.back()));
     state.SetIterationTime(std::chrono::duration<double>(tc + tw).count());
   }
   auto ms = [&](clk::duration d) {
@@ -272,6 +276,21 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
   state.counters["writer_pct_of_curl"] =
       100.0 * std::chrono::duration<double>(curl_total).count() /
       std::max(1e-12, std::chrono::duration<double>(writer_total).count());
+  auto median = [](std::vector<double> v) {
+    if (v.empty())
+      return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto max = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+  };
+  state.counters["curl_median_ms"] = median(curl_times);
+  state.counters["writer_median_ms"] = median(writer_times);
+  state.counters["curl_max_ms"] = max(curl_times);
+  state.counters["writer_max_ms"] = max(writer_times);
+  // Median of the per-iteration ratios: robust against single slow server responses.
+  state.counters["writer_pct_of_curl_median"] = 100.0 * median(ratios);
   state.SetItemsProcessed(state.iterations() * 2 * lines_per_batch);
 }
 

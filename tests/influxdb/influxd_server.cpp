@@ -155,7 +155,10 @@ std::string influxd_server::log() const {
 void influxd_server::write_config() {
   const auto& d = dir_->path();
   std::ofstream cfg(d / "influxdb.conf");
+  // Usage reporting off: `reporting-disabled` upstream, `reporting-enabled` in Debian's build
+  // (which ignores the other key).
   cfg << "reporting-disabled = true\n"
+      << "reporting-enabled = false\n"
       << "bind-address = \"127.0.0.1:" << rpc_port_ << "\"\n"
       << "[meta]\n"
       << "  dir = \"" << (d / "meta").string() << "\"\n"
