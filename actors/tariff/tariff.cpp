@@ -117,6 +117,15 @@ void put(record& rec, std::string_view key, field_value value, const std::string
 
 } // namespace
 
+/// kWh per unit of an energy field: 1e-3 for "Wh", 1e3 for "MWh", 1 for "kWh" or no unit.
+double kwh_per(const std::string& unit) {
+  if (unit == "Wh")
+    return 1e-3;
+  if (unit == "MWh")
+    return 1e3;
+  return 1.0;
+}
+
 int64_t kwh_to_units(double kwh) {
   return static_cast<int64_t>(std::llround(kwh * units_per_kwh));
 }
@@ -267,6 +276,11 @@ std::vector<record> tariff_engine::process(record& rec) {
   const field* fe = rec.find_field(cfg_->export_field);
   bool has_import = fi && as_double(fi->value, import_kwh) && std::isfinite(import_kwh);
   bool has_export = fe && as_double(fe->value, export_kwh) && std::isfinite(export_kwh);
+  // Meters report Wh (smartmeter-datacollector's scaling); the field's unit says which it is.
+  if (has_import)
+    import_kwh *= kwh_per(fi->unit);
+  if (has_export)
+    export_kwh *= kwh_per(fe->unit);
   if (!has_import && !has_export)
     return out;
 

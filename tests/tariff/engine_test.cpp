@@ -186,6 +186,20 @@ TEST_F(TariffEngine, ExportEnergyIsCreditedAtTheExportPrice) {
   EXPECT_DOUBLE_EQ(number(b, "energy_import_kwh"), 0.0);
 }
 
+TEST_F(TariffEngine, ImportAndExportAcrossMidnightCloseTheDayOnceWithBoth) {
+  // Monday 23:00 to Tuesday 01:00: one hour of each day, all low.
+  auto a = meter_record("m1", zurich(2026, 3, 2, 23), 100.0, 50.0);
+  auto b = meter_record("m1", zurich(2026, 3, 3, 1), 102.0, 54.0);
+  eng.process(a);
+  auto closed = eng.process(b);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(*closed[0].tag("tariff"), "low");
+  EXPECT_DOUBLE_EQ(number(closed[0], "energy_import_kwh"), 1.0);
+  EXPECT_DOUBLE_EQ(number(closed[0], "energy_export_kwh"), 2.0);
+  EXPECT_DOUBLE_EQ(number(closed[0], "credit_export"), 0.10);
+  EXPECT_DOUBLE_EQ(number(b, "credit_export"), 4.0 * 0.05);
+}
+
 TEST_F(TariffEngine, MetersAreTrackedIndependently) {
   auto a1 = meter_record("m1", zurich(2026, 3, 2, 12), 100.0);
   auto b1 = meter_record("m2", zurich(2026, 3, 2, 12), 7000.0);
@@ -399,6 +413,32 @@ TEST(TariffEngineState, CorruptStateFileIsKeptAsBadAndTheEngineStartsFresh) {
   EXPECT_EQ(doc["meters"]["m1"]["day"]["tariffs"]["high"]["import"], 1'000'000'000);
   tariff_engine again(parse_ok(reference_yaml), dir.path(), "meter1");
   EXPECT_EQ(again.state_error(), "");
+}
+
+TEST(TariffEngineState, TotalsOfATariffRemovedFromTheConfigSurviveTheRestart) {
+  wattline::test::temp_dir dir;
+  {
+    tariff_engine eng(parse_ok(reference_yaml), dir.path());
+    // Friday 21:00-23:00: one hour low, one hour night.
+    auto a = meter_record("m1", zurich(2026, 3, 6, 21), 10.0);
+    auto b = meter_record("m1", zurich(2026, 3, 6, 23), 12.0);
+    eng.process(a);
+    eng.process(b);
+    ASSERT_TRUE(eng.save().ok);
+  }
+  tariff_engine eng(parse_ok(R"(timezone: Europe/Zurich
+currency: CHF
+tariffs: { low: { import: 0.2 } }
+)"),
+                    dir.path());
+  EXPECT_EQ(eng.state_error(), "");
+  auto c = meter_record("m1", zurich(2026, 3, 7, 1), 14.0);
+  auto closed = eng.process(c);
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_DOUBLE_EQ(number(*find_total(closed, "day", "2026-03-06", "low"), "energy_import_kwh"),
+                   2.0);
+  EXPECT_DOUBLE_EQ(number(*find_total(closed, "day", "2026-03-06", "night"), "energy_import_kwh"),
+                   1.0);
 }
 
 TEST(TariffEngineState, StateFileOfAnotherFormatIsRejected) {
