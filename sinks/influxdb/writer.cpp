@@ -266,8 +266,8 @@ writer::writer(writer_options opts) : impl_(std::make_unique<impl>()), opts_(std
     fail("the URL must start with http:// or https://");
   if (opts_.api == api_version::v1 && opts_.database.empty())
     fail("v1 API needs a database");
-  if (opts_.api == api_version::v2 && (opts_.org.empty() || opts_.bucket.empty()))
-    fail("v2 API needs org and bucket");
+  if (opts_.api == api_version::v2 && opts_.bucket.empty())
+    fail("v2 API needs a bucket");
   if (opts_.gzip_level < 1 || opts_.gzip_level > 9)
     opts_.gzip_level = 1;
 
@@ -302,8 +302,10 @@ writer::writer(writer_options opts) : impl_(std::make_unique<impl>()), opts_(std
     if (!auth_params.empty())
       impl_->query_url += "?" + auth_params.substr(1);
   } else {
-    impl_->write_url = display_url_ + "/api/v2/write?org=" + url_escape(opts_.org) +
-                       "&bucket=" + url_escape(opts_.bucket) + "&precision=";
+    impl_->write_url = display_url_ + "/api/v2/write?bucket=" + url_escape(opts_.bucket);
+    if (!opts_.org.empty())
+      impl_->write_url += "&org=" + url_escape(opts_.org);
+    impl_->write_url += "&precision=";
     impl_->write_url += to_string(opts_.time_precision);
     impl_->query_url = display_url_ + "/query";
   }

@@ -68,9 +68,9 @@ struct writer_options {
   std::string password;
   /// v1: how username/password are sent.
   v1_auth_mode v1_auth = v1_auth_mode::basic;
-  /// v2: organisation name (or id).
+  /// v2: organisation name (or id); may stay empty for InfluxDB 1.8's v2 compatibility API.
   std::string org;
-  /// v2: bucket name (or id).
+  /// v2: bucket name (or id); "db/rp" on InfluxDB 1.8. Required for v2.
   std::string bucket;
   /// v2: API token (`Authorization: Token ...`). Never appears in any message.
   std::string token;
