@@ -42,6 +42,7 @@ enum class data_type : uint8_t {
 /// One decoded value. Containers (array, structure, compact array) are followed by their
 /// children; `subtree` lets a reader skip a whole subtree.
 struct data_node {
+  /// The DLMS type tag.
   data_type type = data_type::null_data;
   /// Children of a container; bytes of a string, bit-string, date, time or date-time.
   uint32_t count = 0;
@@ -90,7 +91,7 @@ inline constexpr size_t axdr_max_nodes = 1U << 16;
 [[nodiscard]] std::span<const uint8_t> node_bytes(std::span<const uint8_t> in,
                                                   const data_node& n) noexcept;
 
-/// Snake_case name of a type, e.g. "double_long_unsigned" style names are not used: "uint32".
+/// Short snake_case name of a type for messages, e.g. "uint32", "octet_string".
 [[nodiscard]] const char* type_name(data_type t) noexcept;
 
 } // namespace wattline::dlms

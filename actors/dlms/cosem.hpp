@@ -29,6 +29,7 @@ inline constexpr uint8_t apdu_general_ded_ciphering = 0xDC;
 
 /// An OBIS code A-B:C.D.E*F.
 struct obis_code {
+  /// The six value groups.
   uint8_t a = 0, b = 0, c = 0, d = 0, e = 0, f = 255;
 
   friend bool operator==(const obis_code&, const obis_code&) = default;
@@ -50,10 +51,15 @@ struct obis_code {
 /// COSEM date-time (12 bytes): year, month, day, weekday, hour, minute, second, hundredths,
 /// deviation (minutes, UTC = local + deviation; 0x8000 = unspecified), clock status.
 struct cosem_datetime {
+  /// 0xFFFF = not specified.
   uint16_t year = 0xFFFF;
+  /// 1-12 (0xFD/0xFE DST end/begin), 1-31 (0xFD/0xFE second-last/last), 1-7 Monday..Sunday.
   uint8_t month = 0xFF, day = 0xFF, weekday = 0xFF;
+  /// Wall time; 0xFF = not specified.
   uint8_t hour = 0xFF, minute = 0xFF, second = 0xFF, hundredths = 0xFF;
+  /// Minutes, UTC = local + deviation; 0x8000 = not specified.
   int16_t deviation = static_cast<int16_t>(0x8000);
+  /// Clock status bits (0x80 = DST active); 0xFF = not specified.
   uint8_t status = 0xFF;
 
   /// Deviation value meaning "not specified".
@@ -61,6 +67,7 @@ struct cosem_datetime {
   /// Clock status bit: daylight saving time active.
   static constexpr uint8_t status_dst = 0x80;
 
+  /// True unless the deviation is 0x8000.
   [[nodiscard]] bool deviation_specified() const noexcept {
     return deviation != unspecified_deviation;
   }
@@ -82,12 +89,18 @@ struct cosem_datetime {
                                                const date::time_zone* tz) noexcept;
 
 /// Result of parsing an APDU header.
-enum class apdu_status : uint8_t { ok, truncated, malformed };
+enum class apdu_status : uint8_t {
+  ok,        ///< Parsed.
+  truncated, ///< More bytes are needed.
+  malformed, ///< Invalid encoding.
+};
 
 /// Header of a data-notification: 0x0F, long-invoke-id-and-priority, optional date-time (absent
 /// `00`, `0C`+12, typed octet-string `09 0C`+12, typed date-time `19`+12).
 struct data_notification {
+  /// long-invoke-id-and-priority.
   uint32_t invoke_id = 0;
+  /// The header date-time, when present.
   std::optional<cosem_datetime> time;
   /// Offset of the notification body (one A-XDR `Data`) in the APDU.
   size_t body_offset = 0;
@@ -99,11 +112,17 @@ struct data_notification {
 
 /// One general-block-transfer block.
 struct gbt_block {
+  /// Last-block bit.
   bool last = false;
+  /// Streaming bit.
   bool streaming = false;
+  /// Window size.
   uint8_t window = 0;
+  /// Block number, from 1.
   uint16_t number = 0;
+  /// Block number acknowledged.
   uint16_t ack = 0;
+  /// The block's data.
   std::span<const uint8_t> data;
   /// Bytes of this APDU.
   size_t size = 0;
@@ -114,9 +133,13 @@ struct gbt_block {
 
 /// A general-glo- or general-ded-ciphering APDU.
 struct ciphered_apdu {
+  /// 0xDB or 0xDC.
   uint8_t tag = 0;
+  /// Sender's system title (manufacturer flag id + serial).
   std::array<uint8_t, 8> system_title{};
+  /// SC: bits 0-3 suite, 0x10 authentication, 0x20 encryption, 0x80 compression.
   uint8_t security_control = 0;
+  /// Invocation counter (IV part).
   uint32_t invocation_counter = 0;
   /// Ciphertext (or plaintext when only authenticated).
   std::span<const uint8_t> payload;

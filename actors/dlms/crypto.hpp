@@ -27,6 +27,7 @@ class aes_gcm {
 public:
   /// Sets up the OpenSSL contexts for `key`.
   explicit aes_gcm(const aes_key& key);
+  /// Frees (and cleanses) the OpenSSL contexts.
   ~aes_gcm();
   aes_gcm(const aes_gcm&) = delete;
   aes_gcm& operator=(const aes_gcm&) = delete;

@@ -133,6 +133,17 @@ std::string describe_system_title(std::span<const uint8_t, 8> st) {
   return hex_string(st);
 }
 
+/// raw * factor, computed as a division for factors like 0.01 so that 165 * 0.01 gives 1.65
+/// (the nearest double) rather than 1.6500000000000001.
+double apply_factor(double raw, double factor) {
+  if (factor > 0 && factor < 1) {
+    double inverse = std::round(1.0 / factor);
+    if (std::abs(inverse * factor - 1.0) < 1e-12)
+      return raw / inverse;
+  }
+  return raw * factor;
+}
+
 double apply_scaler(double raw, int scaler) {
   static constexpr double pow10[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
                                      1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
@@ -970,7 +981,8 @@ struct decoder::impl {
         if (seen & bit)
           continue; // duplicate C.D.E: first wins (smartmeter-datacollector)
         seen |= bit;
-        const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw * factor_for(*reg);
+        const double value =
+            it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
         r.fields.push_back(field{std::string(reg->identifier), value, std::string(reg->unit),
                                  it.obis.to_string()});
       } else {

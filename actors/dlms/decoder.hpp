@@ -57,6 +57,7 @@ inline constexpr size_t error_kind_count = 17;
 
 /// One classified error. The message never contains key material.
 struct error_event {
+  /// What went wrong.
   error_kind kind = error_kind::garbage;
   /// Human-readable detail, e.g. "encrypted, no key configured (system title LGZgs...)".
   std::string message;
@@ -126,7 +127,9 @@ struct decoder_stats {
 
 /// What one `feed` produced.
 struct decode_result {
+  /// One record per decoded push message, in stream order.
   std::vector<record> records;
+  /// Classified errors, in stream order.
   std::vector<error_event> errors;
 };
 
@@ -136,7 +139,9 @@ public:
   /// Throws std::invalid_argument when `validate(opts)` reports a problem.
   explicit decoder(options opts);
   ~decoder();
+  /// Movable, not copyable.
   decoder(decoder&&) noexcept;
+  /// Movable, not copyable.
   decoder& operator=(decoder&&) noexcept;
   decoder(const decoder&) = delete;
   decoder& operator=(const decoder&) = delete;

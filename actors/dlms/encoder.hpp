@@ -19,25 +19,42 @@ namespace wattline::dlms {
 /// Appends a BER length.
 void write_ber_length(std::vector<uint8_t>& out, size_t length);
 
-/// Appends tagged A-XDR values.
+/// Appends tagged A-XDR values; every method returns `*this` for chaining.
 class axdr_writer {
 public:
+  /// structure with `count` members (the members follow).
   axdr_writer& structure(size_t count);
+  /// array with `count` elements (the elements follow).
   axdr_writer& array(size_t count);
+  /// null-data.
   axdr_writer& null();
+  /// boolean.
   axdr_writer& boolean(bool v);
+  /// octet-string.
   axdr_writer& octet_string(std::span<const uint8_t> b);
+  /// visible-string.
   axdr_writer& visible_string(std::string_view s);
+  /// integer (int8).
   axdr_writer& int8(int8_t v);
+  /// long (int16).
   axdr_writer& int16(int16_t v);
+  /// double-long (int32).
   axdr_writer& int32(int32_t v);
+  /// long64 (int64).
   axdr_writer& int64(int64_t v);
+  /// unsigned (uint8).
   axdr_writer& uint8(uint8_t v);
+  /// long-unsigned (uint16).
   axdr_writer& uint16(uint16_t v);
+  /// double-long-unsigned (uint32).
   axdr_writer& uint32(uint32_t v);
+  /// long64-unsigned (uint64).
   axdr_writer& uint64(uint64_t v);
+  /// enum.
   axdr_writer& enumeration(uint8_t v);
+  /// float32.
   axdr_writer& float32(float v);
+  /// float64.
   axdr_writer& float64(double v);
   /// A date-time as octet-string `09 0C` + 12 bytes (how meters push clock values).
   axdr_writer& date_time(const cosem_datetime& dt);
@@ -48,7 +65,9 @@ public:
   /// Appends pre-encoded bytes.
   axdr_writer& raw(std::span<const uint8_t> b);
 
+  /// The bytes written so far.
   [[nodiscard]] const std::vector<uint8_t>& bytes() const noexcept { return out_; }
+  /// Moves the bytes out.
   [[nodiscard]] std::vector<uint8_t> take() noexcept { return std::move(out_); }
 
 private:
@@ -90,8 +109,11 @@ encode_ciphered(uint8_t tag, std::span<const uint8_t, 8> system_title, uint8_t s
 
 /// One entry of a push-object list.
 struct push_entry {
+  /// COSEM interface class (1 data, 3 register, 4 extended register, 8 clock, 40 push setup).
   uint16_t class_id = 3;
+  /// Logical name.
   obis_code obis;
+  /// Attribute index (2 value, 3 scaler-unit).
   int8_t attribute = 2;
 };
 

@@ -15,17 +15,20 @@ inline constexpr uint8_t mbus_start = 0x68;
 
 /// Outcome of parsing one M-Bus long frame at the start of a buffer.
 enum class mbus_status : uint8_t {
-  ok,          ///< Complete frame with valid checksum and stop byte.
-  need_more,   ///< Consistent so far; more bytes are needed.
-  not_a_frame, ///< No long frame starts here.
-  bad_checksum,
-  bad_stop, ///< Checksum fine but the stop byte 0x16 is missing.
+  ok,           ///< Complete frame with valid checksum and stop byte.
+  need_more,    ///< Consistent so far; more bytes are needed.
+  not_a_frame,  ///< No long frame starts here.
+  bad_checksum, ///< Sum of C..data does not match.
+  bad_stop,     ///< Checksum fine but the stop byte 0x16 is missing.
 };
 
 /// One parsed M-Bus long frame; `data` points into the parsed buffer.
 struct mbus_frame {
+  /// C field (0x53 SND_UD).
   uint8_t control = 0;
+  /// A field (0xFF broadcast).
   uint8_t address = 0;
+  /// CI field: bits 0-3 segment number, bit 4 final segment.
   uint8_t ci = 0;
   /// Bytes after the CI field (for DLMS: STSAP, DTSAP, APDU part).
   std::span<const uint8_t> data;

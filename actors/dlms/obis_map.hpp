@@ -16,6 +16,7 @@ namespace wattline::dlms {
 
 /// One entry of the register map, matched on C.D.E only.
 struct register_info {
+  /// OBIS value groups C, D, E.
   uint8_t c = 0, d = 0, e = 0;
   /// smartmeter-datacollector identifier, e.g. "ACTIVE_POWER_P".
   std::string_view identifier;
@@ -36,7 +37,9 @@ struct register_info {
 
 /// A per-profile scale factor replacing the map's default for one C.D.E.
 struct scale_override {
+  /// OBIS value groups C, D, E.
   uint8_t c = 0, d = 0, e = 0;
+  /// Replacement factor.
   double factor = 1.0;
 };
 
@@ -65,7 +68,9 @@ struct profile_info {
 
 /// What one position of a value-only payload means.
 struct field_spec {
+  /// Role of the position.
   enum class kind : uint8_t { skip, meter_id, timestamp, value };
+  /// This position's role.
   kind what = kind::skip;
   /// For values: the register's OBIS code.
   obis_code obis;
