@@ -223,10 +223,13 @@ BENCHMARK(BM_PostWriterGzip)->Unit(benchmark::kMillisecond)->UseRealTime()->MinT
 /// Paired comparison: every iteration posts one batch with raw curl and the same batch with the
 /// writer (order alternating), so both see the same server state and machine load. Reports the
 /// writer's throughput as a percentage of raw curl's (`writer_pct_of_curl`).
+/// With `control`, a second raw libcurl poster takes the writer's place: the spread of that
+/// curl-vs-curl ratio is the noise floor of the comparison on the machine at hand.
 void paired(benchmark::State& state, const std::string& base_url, const std::string& curl_db,
-            const std::string& writer_db) {
+            const std::string& writer_db, bool control = false) {
   auto& f = fixture::get();
   raw_curl_poster curl{base_url + "/write?db=" + curl_db + "&precision=n"};
+  raw_curl_poster curl2{base_url + "/write?db=" + writer_db + "&precision=n"};
   writer w{writer_for(base_url, writer_db, false)};
   using clk = std::chrono::steady_clock;
   clk::duration curl_total{}, writer_total{};
@@ -248,6 +251,13 @@ void paired(benchmark::State& state, const std::string& base_url, const std::str
     };
     auto run_writer = [&] {
       auto t = clk::now();
+      if (control) {
+        bool ok = curl2.post(src.payload());
+        tw = clk::now() - t;
+        if (!ok)
+          error = "raw curl 2: " + curl2.last_error();
+        return ok;
+      }
       auto out = w.write(b);
       tw = clk::now() - t;
       if (out.status != write_status::ok)
@@ -300,6 +310,14 @@ void BM_PairedInfluxd(benchmark::State& state) {
   paired(state, f.server.url(), "bench_paired", "bench_paired");
 }
 BENCHMARK(BM_PairedInfluxd)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(40);
+
+/// Control: raw curl against raw curl under the same pairing (`writer_*` counters are the second
+/// curl client).
+void BM_PairedInfluxdControl(benchmark::State& state) {
+  auto& f = fixture::get();
+  paired(state, f.server.url(), "bench_paired", "bench_paired", true);
+}
+BENCHMARK(BM_PairedInfluxdControl)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(40);
 
 /// Same pairing against a local server that answers 204 at once: the client-side cost alone.
 void BM_PairedBlackhole(benchmark::State& state) {
