@@ -35,6 +35,9 @@ serial::line_overrides overrides_from(const options& o) {
 serial::reader_options reader_options_from(const options& o) {
   serial::reader_options r;
   r.idle_timeout = std::chrono::seconds(o.integer("idle_timeout_secs", 0));
+  // A replugged converter must be read again within about a second, however long it was out: a
+  // retry of a missing device node is one failed open(), so cap the backoff at 1 s (not 5 s).
+  r.backoff.max = std::chrono::milliseconds(1000);
   return r;
 }
 
