@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
                     "# message %d: 2026-01-19 %02d:%02d:%02d local, %s tariff, P+ %.0f W, "
                     "A+ %.0f Wh\n",
                     count + 1, h, mi, s, minute < 7 * 60 ? "low (T2)" : "high (T1)", p,
-                    e_t1 + e_t2);
+                    static_cast<double>(u32(e_t1) + u32(e_t2))); // the value encoded above
       text += comment;
       // One line per HDLC frame (each frame starts with 7E A0).
       for (size_t at = 0; at < frames.size();) {
