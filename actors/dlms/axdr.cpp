@@ -145,7 +145,7 @@ axdr_status parse_desc(std::span<const uint8_t> in, size_t& pos, type_desc& d, i
     if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
       return st;
     if (n > in.size() - pos)
-      return axdr_status::malformed; // every member needs at least one tag byte
+      return axdr_status::truncated; // every member needs at least one tag byte
     d.children.resize(n);
     for (auto& c : d.children)
       if (auto st = parse_desc(in, pos, c, depth + 1); st != axdr_status::ok)

@@ -68,6 +68,19 @@ TEST(DlmsFuzzReplay, CorpusUnderEveryConfiguration) {
   }
 }
 
+TEST(DlmsFuzzReplay, RegressionInputsFoundByLibFuzzer) {
+  // Raw APDUs: a compact-array type description cut short by the chunk end was reported as
+  // malformed instead of truncated, so chunked and whole feeding diverged.
+  const std::vector<std::string> inputs{
+      "FF0F0112000002041201FF840F022F120000020412000001090601006001FF0F020012000002041200030906"
+      "0100010700FF0F02000013020412000309626C6F636B00FF0F021200004CA8C0714A26BDFDEFEAB6BECF282D"
+      "FE492CFF006001FF0F0200120000020412000309060100010700120000000204"};
+  for (const auto& hex : inputs) {
+    const auto bytes = from_hex(hex);
+    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+  }
+}
+
 TEST(DlmsFuzzReplay, SeededRandomMutationsOfTheCorpus) {
   const auto seeds = corpus();
   std::mt19937 rng(20240601);
