@@ -31,7 +31,7 @@ std::string connack_text(int code) {
   case 4:
     return "connection refused: bad user name or password";
   case 5:
-    return "connection refused: not authorized";
+    return "connection refused: not authorized (check user name, password and ACL)";
   default:
     return "connection refused (code " + std::to_string(code) + ")";
   }
@@ -155,6 +155,8 @@ public:
         what += std::string(": ") + message;
       else if (const char* s = MQTTAsync_strerror(code); s != nullptr)
         what += std::string(": ") + s;
+      if (!url.tls())
+        what += " (connection refused, host unreachable or timed out)";
     }
     std::string tls;
     {
@@ -164,7 +166,12 @@ public:
     if (!tls.empty())
       what += " (TLS: " + tls + ")";
     else if (url.tls() && code < 0)
-      what += " (TLS handshake or TCP connect failed; check the CA, certificates and host)";
+      what +=
+          opts.tls.verify_hostname && !opts.tls.insecure
+              ? " (TCP connect or TLS handshake failed, or the broker certificate does not match "
+                "host '" +
+                    url.host + "'; check the CA, certificates and host name)"
+              : " (TCP connect or TLS handshake failed; check the CA and certificates)";
     return "MQTT broker " + url_text + ": " + what;
   }
 
@@ -579,9 +586,14 @@ public:
     std::string line(str, len);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
       line.pop_back();
-    // OpenSSL lines look like "<thread id>:error:0A000086:SSL routines:...": keep the error part.
+    // OpenSSL lines look like "<thread id>:error:0A000086:SSL routines:<function>:<reason>:
+    // <file>:<line>:<data>": keep "error:...:<reason>".
     if (auto p = line.find("error:"); p != std::string::npos)
       line = line.substr(p);
+    if (auto p = line.find(":../"); p != std::string::npos)
+      line = line.substr(0, p);
+    else if (auto q = line.find(".c:"); q != std::string::npos && line.rfind(':', q) != 0)
+      line = line.substr(0, line.rfind(':', q));
     std::lock_guard lk(self->mu);
     if (self->ssl_errors.find(line) == std::string::npos) {
       if (!self->ssl_errors.empty())

@@ -12,13 +12,23 @@
 //  - `on_delivery`: a Paho thread (send/PUBACK/PUBCOMP/failure), the thread whose callback
 //    reported a lost connection (the then unacknowledged messages), or the thread calling `stop()`.
 //  - `on_message`, `on_subscription`: a Paho thread.
-//  - `on_log`: any of the above, or the thread calling `start()`.
+//  - `on_log`: any of the above, or the thread calling `create()` (configuration warnings).
 // Callbacks must be quick and must not block (forward them to an actor's mailbox or a queue). They
 // may call `publish`, `subscribe` and the observers, but never `stop()` or the destructor. No lock
 // of this client is held while a callback runs, but Paho runs most callbacks while holding its
 // own global lock: a callback must never wait for a lock that another thread of yours holds
 // while it calls `publish`/`subscribe` (deadlock). Match reports by `message::tag` instead of
 // registering tokens under such a lock.
+//
+// Delivery semantics. With `clean_session` (default) Paho forgets unacknowledged QoS 1/2 messages
+// when the connection drops; the client reports each of them as not delivered, and the caller
+// publishes them again after the next `connected` event (see `outbox`), which gives
+// at-least-once delivery. With `clean_session = false` Paho also retransmits them itself after
+// the reconnect; the reports still say "not delivered" and a resend may add a duplicate.
+//
+// Paho 1.3 notices a new connection only when its receive thread's select() returns, which takes
+// up to one second while other connections of the process are idle: a connect may take 1-2 s when
+// another MQTT client of the process is already connected.
 
 #include "sinks/mqtt/options.hpp"
 
