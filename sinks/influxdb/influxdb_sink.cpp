@@ -379,6 +379,9 @@ public:
       drained_ = true;
       return true;
     }
+    ctx.log(log_level::info, "end of input: delivering " + std::to_string(buffer_->size()) +
+                                 " buffered records to " + url_ + " (drain_timeout_secs " +
+                                 std::to_string(drain_timeout_.count() / 1000) + ")");
     ctx.set_detail("draining " + std::to_string(buffer_->size()) + " records to " + url_);
     ctx.schedule(drain_timeout_, drain_token);
     send(ctx);
@@ -530,7 +533,9 @@ void check_influxdb(const YAML::Node& node, const options& opts, const std::stri
   if (v2 && opts.str("bucket").empty())
     diags.error("the v2 API needs a 'bucket'", location_of(node, file), "e.g. bucket: smartmeter");
   auto url = opts.str("url");
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+  if (url.empty())
+    ; // reported by the loader (required option or unset variable)
+  else if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     diags.error("'url' must start with http:// or https://", at("url"),
                 "e.g. url: http://127.0.0.1:8086");
   else if (auto scheme_end = url.find("://");
