@@ -976,6 +976,8 @@ struct decoder::impl {
       if (!is_numeric(v))
         continue;
       const double raw = numeric_value(v);
+      if (!std::isfinite(raw))
+        continue; // NaN / infinity from a float register: no usable value
       if (const auto* reg = find_register(it.obis.c, it.obis.d, it.obis.e)) {
         const auto bit = uint64_t{1} << static_cast<size_t>(reg - register_map().data());
         if (seen & bit)
@@ -983,6 +985,8 @@ struct decoder::impl {
         seen |= bit;
         const double value =
             it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
+        if (!std::isfinite(value))
+          continue;
         r.fields.push_back(field{std::string(reg->identifier), value, std::string(reg->unit),
                                  it.obis.to_string()});
       } else {
@@ -990,6 +994,8 @@ struct decoder::impl {
         if (r.find_field(name) != nullptr)
           continue;
         const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
+        if (!std::isfinite(value))
+          continue;
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
         r.fields.push_back(field{name, value, std::string(unit), name});
       }

@@ -2,6 +2,7 @@
 // ciphering (wrong key vs missing key vs auth failure), options, payload shapes, id and time rules.
 
 #include <cstring>
+#include <limits>
 #include <set>
 
 #include <date/tz.h>
@@ -759,6 +760,20 @@ TEST(DlmsShapes, SeveralNotificationsInOneHdlcFrameAllDecode) {
   const auto r = dec.feed(hdlc_message(info), receive_ns);
   ASSERT_EQ(r.records.size(), 2U);
   EXPECT_EQ(std::get<double>(r.records[1].find_field("ACTIVE_ENERGY_P")->value), 2.0);
+}
+
+TEST(DlmsShapes, NonFiniteFloatRegistersAreSkipped) {
+  axdr_writer w;
+  w.structure(6);
+  w.obis({1, 0, 1, 7, 0, 255}).float32(std::numeric_limits<float>::quiet_NaN());
+  w.obis({1, 0, 2, 7, 0, 255}).float64(std::numeric_limits<double>::infinity());
+  w.obis({1, 0, 1, 8, 0, 255}).float32(1234.5F);
+  const auto apdu = encode_data_notification(1, dt(2024, 1, 1, 0, 0, 0, 0), w.bytes());
+  decoder dec(utc_options());
+  const auto r = dec.feed(hdlc_message(apdu), receive_ns);
+  ASSERT_EQ(r.records.size(), 1U);
+  EXPECT_EQ(r.records[0].fields.size(), 1U);
+  EXPECT_DOUBLE_EQ(std::get<double>(r.records[0].find_field("ACTIVE_ENERGY_P")->value), 1234.5);
 }
 
 TEST(DlmsShapes, NotificationWithoutRegistersIsNoValues) {
