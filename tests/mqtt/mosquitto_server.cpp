@@ -233,6 +233,10 @@ bool mosquitto_server::running() {
   return proc_ && proc_->running();
 }
 
+int mosquitto_server::exit_status() {
+  return proc_ ? proc_->wait(std::chrono::milliseconds(0)) : -1;
+}
+
 std::string mosquitto_server::url() const {
   return "tcp://127.0.0.1:" + std::to_string(port_);
 }

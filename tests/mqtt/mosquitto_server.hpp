@@ -63,7 +63,9 @@ struct mosquitto_options {
   std::string extra_config;
 };
 
-/// A mosquitto process on 127.0.0.1. Started by the constructor.
+/// A mosquitto process on 127.0.0.1. Started by the constructor. Call the constructor, `start()`
+/// and `restart()` from a thread that outlives the broker: the test support library starts
+/// children with PR_SET_PDEATHSIG, so the broker is killed when the thread that forked it ends.
 class mosquitto_server {
 public:
   /// Generates config (and certificates) and starts the broker; throws std::runtime_error with
@@ -84,6 +86,8 @@ public:
   void restart();
   /// True while the process runs.
   bool running();
+  /// Exit status of the last run (128+signal when killed); -1 while running or never started.
+  int exit_status();
 
   /// Plain listener port.
   [[nodiscard]] int port() const { return port_; }
