@@ -56,6 +56,8 @@ public:
   }
   [[nodiscard]] const std::vector<diagnostic>& items() const { return items_; }
   [[nodiscard]] bool empty() const { return items_.empty(); }
+  /// For forwarding diagnostics collected elsewhere unchanged (notes included).
+  std::vector<diagnostic>& items_mutable() { return items_; }
   void append(const diagnostics& other) {
     items_.insert(items_.end(), other.items_.begin(), other.items_.end());
   }

@@ -73,18 +73,6 @@ private:
   std::unique_ptr<tariff::tariff_engine> engine_;
 };
 
-option_type option_type_of(const std::string& t) {
-  if (t == "number")
-    return option_type::number;
-  if (t == "integer")
-    return option_type::integer;
-  if (t == "boolean")
-    return option_type::boolean;
-  if (t == "string")
-    return option_type::string;
-  return option_type::any;
-}
-
 component_descriptor describe_tariff() {
   component_descriptor d;
   d.type = "tariff";
@@ -93,16 +81,8 @@ component_descriptor describe_tariff() {
               "boundaries, and emits daily and monthly energy_cost totals.";
   d.input = data_kind::records;
   d.output = data_kind::records;
-  // Top-level options come from the core's documentation; nested ones are checked by its parser.
-  for (const auto& o : tariff::tariff_options()) {
-    if (o.name.find('.') != std::string::npos || o.name.find('[') != std::string::npos)
-      continue;
-    d.options.push_back(option_spec{.name = o.name,
-                                    .type = option_type_of(o.type),
-                                    .doc = o.doc,
-                                    .required = o.required,
-                                    .default_value = o.default_value});
-  }
+  // Top-level options come from the core; nested ones are checked by its parser.
+  d.options = tariff::tariff_option_specs();
   d.check = [](const YAML::Node& node, const options&, const std::string& file,
                diagnostics& diags) {
     diagnostics own;

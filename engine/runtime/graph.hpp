@@ -14,8 +14,9 @@
 
 namespace wattline::runtime {
 
-/// One counter set per node of `spec`, in the same order.
-std::vector<std::shared_ptr<node_stats>> make_stats(const pipeline_spec& spec);
+/// One counter set per node of `spec`, in the same order, registered in `registry`.
+std::vector<std::shared_ptr<node_stats>> make_stats(status::metrics_registry& registry,
+                                                    const pipeline_spec& spec);
 
 /// Spawns the graph actor; it sends (finished_atom, exit code) to `owner` when every node has
 /// drained, and accepts stop_atom to begin a graceful shutdown.
@@ -28,9 +29,11 @@ class status_endpoint {
 public:
   status_endpoint();
   ~status_endpoint();
-  /// Returns false (and logs) when the address cannot be bound.
-  bool update(const engine_settings& engine, std::vector<std::shared_ptr<node_stats>> stats,
-              const std::function<void(int)>& on_listening);
+  /// (Re)binds when the address changed; an empty address stops the endpoint. Returns false
+  /// (and logs) when the address cannot be bound.
+  bool update(const engine_settings& engine, const std::function<void(int)>& on_listening);
+  /// The counters served; the runtime registers its nodes here.
+  [[nodiscard]] status::metrics_registry& registry();
   void stop();
 
 private:

@@ -8,24 +8,6 @@
 
 namespace wattline::runtime {
 
-const char* to_string(node_state s) {
-  switch (s) {
-  case node_state::starting:
-    return "starting";
-  case node_state::running:
-    return "running";
-  case node_state::restarting:
-    return "restarting";
-  case node_state::draining:
-    return "draining";
-  case node_state::stopped:
-    return "stopped";
-  case node_state::failed:
-    return "failed";
-  }
-  return "starting";
-}
-
 namespace {
 
 struct node_runtime;
@@ -94,8 +76,8 @@ struct node_runtime final : node_context {
   void emit(batch b) override {
     if (b.empty())
       return;
-    stats->records_out += b.records.size();
-    stats->bytes_out += b.byte_size();
+    stats->records_out.inc(b.records.size());
+    stats->bytes_out.inc(b.byte_size());
     if (setup.outputs.empty())
       return;
     auto ptr = std::make_shared<batch>(std::move(b));
@@ -109,7 +91,7 @@ struct node_runtime final : node_context {
       out_queue.pop_front();
       dropped(n, "output queue full");
     }
-    stats->queue_depth = out_queue.size();
+    stats->queue_depth.set(static_cast<int64_t>(out_queue.size()));
   }
 
   bool can_emit() const override {
@@ -130,13 +112,13 @@ struct node_runtime final : node_context {
   }
 
   void error(std::string_view kind, std::string message) override {
-    stats->count_error(std::string{kind});
+    stats->add_error(kind);
     stats->set_last_error(message);
     log::write_limited(log_level::warning, id(), kind, message);
   }
 
   void dropped(uint64_t n, std::string_view reason) override {
-    stats->dropped += n;
+    stats->dropped.inc(n);
     log::write_limited(log_level::error, id(), "dropped",
                        "dropped " + std::to_string(n) + " records: " + std::string{reason});
   }
@@ -178,7 +160,7 @@ struct node_runtime final : node_context {
       out_queue.pop_front();
       send_to_outputs(std::move(ptr));
     }
-    stats->queue_depth = out_queue.size();
+    stats->queue_depth.set(static_cast<int64_t>(out_queue.size()));
   }
 
   /// Runs one call into the component, turning exceptions and ctx.fail() into a restart.
@@ -236,8 +218,8 @@ struct node_runtime final : node_context {
     instance.reset();
     ++generation;
     ++consecutive_failures;
-    ++stats->restarts;
-    stats->count_error(fail_kind);
+    stats->restarts.inc();
+    stats->add_error(fail_kind);
     stats->set_last_error(fail_reason);
     // The input being processed when the node failed is retried once after the restart, then
     // dropped as poison (counted and logged).
@@ -259,7 +241,8 @@ struct node_runtime final : node_context {
                            std::to_string(sup.max_restarts) + " in " +
                            std::to_string(sup.window_secs) +
                            " s used up, node stopped (on_failure: stop)");
-      stats->set_state(node_state::failed, "stopped after repeated failures");
+      stats->set_state(node_state::failed);
+      stats->set_detail("stopped after repeated failures");
       stopped_for_good = true;
       // A stopped source is finished; a stopped consumer acknowledges and counts what reaches it.
       source_finished = true;
@@ -270,7 +253,8 @@ struct node_runtime final : node_context {
     if (budget_exceeded && sup.on_failure == failure_policy::shutdown) {
       log::error(id(), "failed (" + fail_kind + "): " + fail_reason +
                            "; restart budget used up, shutting down (on_failure: shutdown)");
-      stats->set_state(node_state::failed, "shutdown requested");
+      stats->set_state(node_state::failed);
+      stats->set_detail("shutdown requested");
       self->send(graph, fatal_atom::value, id(), fail_reason);
       stopped_for_good = true;
       source_finished = true;
@@ -283,8 +267,9 @@ struct node_runtime final : node_context {
     auto delay = next_backoff();
     log::error(id(), "failed (" + fail_kind + "): " + fail_reason + "; restarting in " +
                          std::to_string(delay.count()) + " ms (restart " +
-                         std::to_string(stats->restarts.load()) + ")");
-    stats->set_state(node_state::restarting, "restart in " + std::to_string(delay.count()) + " ms");
+                         std::to_string(stats->restarts.value()) + ")");
+    stats->set_state(node_state::restarting);
+    stats->set_detail("restart in " + std::to_string(delay.count()) + " ms");
     restarting = true;
     self->delayed_send(self, delay, restart_atom::value, generation);
   }
@@ -327,12 +312,14 @@ struct node_runtime final : node_context {
         blocked = true;
         break;
       }
+      if (setup.spec.role == component_role::sink)
+        stats->mark_success();
       auto from = front.from;
       inputs.pop_front();
       self->send(from, ack_atom::value);
       flush_out_queue();
     }
-    stats->queue_depth = out_queue.size() + inputs.size();
+    stats->queue_depth.set(static_cast<int64_t>(out_queue.size() + inputs.size()));
     maybe_end();
   }
 
@@ -348,7 +335,7 @@ struct node_runtime final : node_context {
         return;
       if (!eof_seen) {
         eof_seen = true;
-        stats->set_state(node_state::draining);
+        stats->set_detail("draining");
         if (instance && !stopped_for_good) {
           bool now = true;
           if (!guarded([&] { now = instance->on_eof(*this); }))
@@ -366,8 +353,10 @@ struct node_runtime final : node_context {
     eof_sent = true;
     for (auto& out : setup.outputs)
       self->send(out, eof_atom::value);
-    if (!stopped_for_good)
+    if (!stopped_for_good) {
       stats->set_state(node_state::stopped);
+      stats->set_detail({});
+    }
     self->send(graph, done_atom::value, id());
   }
 };
@@ -406,8 +395,8 @@ caf::behavior node_behavior(node_self* self, node_setup setup, caf::actor graph,
   return {
       [self](batch_msg& m) {
         auto& rt = self->state.rt;
-        rt.stats->records_in += m.data->records.size();
-        rt.stats->bytes_in += m.data->byte_size();
+        rt.stats->records_in.inc(m.data->records.size());
+        rt.stats->bytes_in.inc(m.data->byte_size());
         rt.inputs.push_back(pending_input{caf::actor_cast<caf::actor>(self->current_sender()),
                                           std::move(m.data), 0});
         rt.progress();

@@ -91,11 +91,9 @@ caf::behavior graph_behavior(caf::stateful_actor<graph_state>* self, pipeline_sp
       [self](timer_atom, uint64_t, uint64_t) {
         auto& st = self->state;
         std::string pending;
-        for (const auto& s : st.stats) {
-          auto snap = s->read();
-          if (snap.state != node_state::stopped && snap.state != node_state::failed)
+        for (const auto& s : st.stats)
+          if (s->state() != node_state::stopped && s->state() != node_state::failed)
             pending += (pending.empty() ? "" : ", ") + s->id();
-        }
         log::error("engine", "shutdown deadline of " +
                                  std::to_string(st.spec.engine.shutdown_timeout_secs) +
                                  " s passed; nodes not drained: " + pending);
@@ -120,10 +118,22 @@ void block_signals() {
 
 } // namespace
 
-std::vector<std::shared_ptr<node_stats>> make_stats(const pipeline_spec& spec) {
+std::vector<std::shared_ptr<node_stats>> make_stats(status::metrics_registry& registry,
+                                                    const pipeline_spec& spec) {
+  // Nodes that are gone after a reload leave the registry; kept ones keep counting.
+  for (const auto& n : registry.nodes())
+    if (!spec.find(n->id()))
+      registry.remove_node(n->id());
   std::vector<std::shared_ptr<node_stats>> out;
-  for (const auto& n : spec.nodes)
-    out.push_back(std::make_shared<node_stats>(n.id, n.type, to_string(n.role)));
+  for (const auto& n : spec.nodes) {
+    auto m = registry.add_node(n.id, n.type, to_string(n.role));
+    if (!m) {
+      registry.remove_node(n.id);
+      m = registry.add_node(n.id, n.type, to_string(n.role));
+    }
+    m->set_state(node_state::starting);
+    out.push_back(std::move(m));
+  }
   return out;
 }
 
@@ -180,8 +190,8 @@ int run(const run_options& opts) {
   status_endpoint status;
   int code = exit_ok;
   for (;;) {
-    auto stats = make_stats(*spec);
-    if (!status.update(spec->engine, stats, opts.on_status_listening)) {
+    auto stats = make_stats(status.registry(), *spec);
+    if (!status.update(spec->engine, opts.on_status_listening)) {
       code = exit_failure;
       break;
     }
@@ -216,17 +226,14 @@ int run(const run_options& opts) {
             self->send(graph, stop_atom::value);
           });
     }
-    for (const auto& s : stats) {
-      auto snap = s->read();
-      uint64_t errors = 0;
-      for (const auto& [kind, n] : snap.errors)
-        errors += n;
-      log::info("engine",
-                "summary: node=" + s->id() + " records_in=" + std::to_string(s->records_in.load()) +
-                    " records_out=" + std::to_string(s->records_out.load()) + " dropped=" +
-                    std::to_string(s->dropped.load()) + " errors=" + std::to_string(errors) +
-                    " restarts=" + std::to_string(s->restarts.load()));
-    }
+    for (const auto& s : stats)
+      log::info("engine", "summary: node=" + s->id() +
+                              " records_in=" + std::to_string(s->records_in.value()) +
+                              " records_out=" + std::to_string(s->records_out.value()) +
+                              " bytes_in=" + std::to_string(s->bytes_in.value()) +
+                              " dropped=" + std::to_string(s->dropped.value()) +
+                              " errors=" + std::to_string(s->errors_total()) +
+                              " restarts=" + std::to_string(s->restarts.value()));
     if (next && !stop_requested) {
       spec = std::move(next);
       log::set_level(spec->engine.log_level);

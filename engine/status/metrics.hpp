@@ -108,6 +108,16 @@ public:
   /// Sets the last error message shown by /health. It must never contain secrets (passwords,
   /// keys, tokens, credentials in URLs): redacting them is the caller's responsibility, since
   /// this class cannot tell a secret from other text. Newlines are kept; the renderers escape.
+  /// What the node is doing now, shown in /health ("waiting for device /dev/ttyUSB0: ...").
+  /// Same rule as last_error: never a secret.
+  void set_detail(std::string detail) {
+    std::lock_guard guard{last_error_mutex_};
+    detail_ = std::move(detail);
+  }
+  [[nodiscard]] std::string detail() const {
+    std::lock_guard guard{last_error_mutex_};
+    return detail_;
+  }
   void set_last_error(std::string message);
   [[nodiscard]] std::string last_error() const;
 
@@ -132,6 +142,7 @@ private:
   std::mutex register_mutex_;
   mutable std::mutex last_error_mutex_;
   std::string last_error_;
+  std::string detail_;
   std::atomic<int64_t> last_success_ns_{0};
   std::atomic<bool> has_success_{false};
 };

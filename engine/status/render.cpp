@@ -244,6 +244,8 @@ std::string render_health_json(const metrics_registry& registry) {
     j["errors"] = n->errors_total();
     auto last_error = n->last_error();
     j["last_error"] = last_error.empty() ? json(nullptr) : json(last_error);
+    if (auto detail = n->detail(); !detail.empty())
+      j["detail"] = detail;
     j["records_in"] = n->records_in.value();
     j["records_out"] = n->records_out.value();
     j["dropped"] = n->dropped.value();

@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <csignal>
 #include <fstream>
+#include <netinet/in.h>
 #include <regex>
 #include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace wattline::test {
 namespace {
@@ -76,16 +80,39 @@ long summary_value(const std::string& log, const std::string& node, const std::s
   return -1;
 }
 
+/// A plain HTTP/1.0 GET to 127.0.0.1:port; returns the whole response, empty on failure.
+std::string http_get(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
 class Runtime : public ::testing::Test {
 protected:
   temp_dir dir;
 
-  std::unique_ptr<child_process> start(const std::vector<std::string>& files) {
+  std::unique_ptr<child_process> start(const std::vector<std::string>& files,
+                                       const std::string& status = "off",
+                                       std::vector<std::string> env = {}) {
     std::vector<std::string> argv{wattline_bin, "run",        "--status-address",
-                                  "off",        "--data-dir", (dir / "data").string()};
+                                  status,       "--data-dir", (dir / "data").string()};
     for (const auto& f : files)
       argv.push_back(f);
-    return std::make_unique<child_process>(argv, dir / "wattline.log");
+    return std::make_unique<child_process>(argv, dir / "wattline.log", std::move(env));
   }
 };
 
@@ -264,6 +291,44 @@ TEST_F(Runtime, FailurePolicyShutdownEndsProcessWithSoftwareError) {
   auto proc = start({(dir / "p.yaml").string()});
   EXPECT_EQ(proc->wait(std::chrono::seconds(30)), 70) << proc->log();
   EXPECT_NE(proc->log().find("on_failure: shutdown"), std::string::npos) << proc->log();
+}
+
+TEST_F(Runtime, StatusEndpointServesHealthAndMetricsWithoutSecrets) {
+  write_records(dir / "in.jsonl", 100);
+  int port = free_tcp_port();
+  write_file(dir / "p.yaml",
+             "sources:\n  in:\n    type: file\n    path: " + (dir / "in.jsonl").string() +
+                 "\n    format: jsonl\n    loops: 0\n    pacing: 400000\n"
+                 "transforms:\n  decode_never:\n    type: tag\n    inputs: [in]\n"
+                 "    tags: { token: \"${SECRET_TOKEN}\" }\n"
+                 "sinks:\n  out:\n    type: blackhole\n    inputs: [decode_never]\n");
+  auto proc = start({(dir / "p.yaml").string()}, "127.0.0.1:" + std::to_string(port),
+                    {"SECRET_TOKEN=s3cr3t-value"});
+  std::string health;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        health = http_get(port, "/health");
+        return health.find("\"running\"") != std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << health << proc->log();
+  EXPECT_NE(health.find("200 OK"), std::string::npos) << health;
+  EXPECT_NE(health.find("\"out\""), std::string::npos) << health;
+  std::string metrics;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        metrics = http_get(port, "/metrics");
+        return metrics.find("wattline_node_records_in_total{") != std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << metrics;
+  EXPECT_NE(metrics.find("node=\"out\""), std::string::npos) << metrics;
+  EXPECT_EQ(health.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(metrics.find("s3cr3t"), std::string::npos);
+  EXPECT_NE(http_get(port, "/nope").find("404"), std::string::npos);
+  proc->signal(SIGTERM);
+  EXPECT_EQ(proc->wait(std::chrono::seconds(30)), 0) << proc->log();
+  EXPECT_EQ(proc->log().find("s3cr3t"), std::string::npos);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -77,11 +78,13 @@ temp_dir::~temp_dir() {
 
 child_process::child_process(std::vector<std::string> argv, std::filesystem::path log_file,
                              std::vector<std::string> extra_env)
-  : log_file_(std::move(log_file)) {
+    : log_file_(std::move(log_file)) {
   pid_ = ::fork();
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // Die with the test: an orphaned child must never keep ports, ptys or files busy.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
@@ -131,7 +134,9 @@ int child_process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-std::string child_process::log() const { return read_file(log_file_); }
+std::string child_process::log() const {
+  return read_file(log_file_);
+}
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
