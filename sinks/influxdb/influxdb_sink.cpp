@@ -24,6 +24,7 @@
 #include "sinks/influxdb/writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -38,7 +39,17 @@ namespace ib = wattline::influxdb;
 namespace sb = wattline::sink_buffer;
 using namespace std::chrono_literals;
 
-enum timer_token : uint64_t { interval_token = 1, retry_token = 2, drain_token = 3 };
+enum timer_token : uint64_t { interval_token = 0, retry_token = 1, drain_token = 2, timer_count };
+
+/// Longest single timer step (see influxdb_sink::arm).
+constexpr std::chrono::milliseconds max_timer_step{250};
+
+/// One logical timer: due time, whether it is wanted, whether a step is scheduled.
+struct timer_slot {
+  std::chrono::steady_clock::time_point due{};
+  bool wanted = false;
+  bool armed = false;
+};
 
 /// Options of the `buffer:` map with their defaults.
 struct buffer_settings {
@@ -350,9 +361,19 @@ public:
   }
 
   void on_timer(uint64_t token, node_context& ctx) override {
+    if (token >= timer_count)
+      return;
+    auto& t = timers_[token];
+    t.armed = false;
+    if (!t.wanted || drained_)
+      return; // nothing awaited: let the chain end
+    if (std::chrono::steady_clock::now() < t.due) {
+      arm(ctx, static_cast<timer_token>(token), t.due);
+      return;
+    }
+    t.wanted = false;
     switch (token) {
     case interval_token:
-      interval_armed_ = false;
       send(ctx);
       break;
     case retry_token:
@@ -383,12 +404,27 @@ public:
                                  " buffered records to " + url_ + " (drain_timeout_secs " +
                                  std::to_string(drain_timeout_.count() / 1000) + ")");
     ctx.set_detail("draining " + std::to_string(buffer_->size()) + " records to " + url_);
-    ctx.schedule(drain_timeout_, drain_token);
+    arm(ctx, drain_token, drain_deadline_);
     send(ctx);
     return false;
   }
 
 private:
+  /// Calls on_timer(token) at `due`. Timers are chained in steps of at most max_timer_step:
+  /// a pending delayed message keeps the node's actor alive, and a long one would delay the
+  /// process exit after the graph has drained.
+  void arm(node_context& ctx, timer_token token, std::chrono::steady_clock::time_point due) {
+    auto& t = timers_[token];
+    t.due = due;
+    t.wanted = true;
+    if (t.armed)
+      return;
+    t.armed = true;
+    auto wait =
+        std::chrono::ceil<std::chrono::milliseconds>(due - std::chrono::steady_clock::now());
+    ctx.schedule(std::clamp<std::chrono::milliseconds>(wait, 0ms, max_timer_step), token);
+  }
+
   /// Starts the next request when none is in flight and a batch is due.
   void send(node_context& ctx) {
     while (!in_flight_ && !retry_pending_ && buffer_->unread() > 0) {
@@ -396,13 +432,8 @@ private:
       bool due =
           draining_ || buffer_->unread() >= batch_lines_ || now - oldest_unread_ >= interval_;
       if (!due) {
-        if (!interval_armed_) {
-          interval_armed_ = true;
-          ctx.schedule(std::chrono::duration_cast<std::chrono::milliseconds>(oldest_unread_ +
-                                                                             interval_ - now) +
-                           1ms,
-                       interval_token);
-        }
+        if (!timers_[interval_token].wanted)
+          arm(ctx, interval_token, oldest_unread_ + interval_);
         return;
       }
       ib::line_batch lines;
@@ -460,7 +491,7 @@ private:
                      " ms: " + r.message);
       pending_ = std::move(r.remaining);
       retry_pending_ = true;
-      ctx.schedule(delay, retry_token);
+      arm(ctx, retry_token, std::chrono::steady_clock::now() + delay);
       return;
     }
     buffer_->ack(job_records_);
@@ -516,7 +547,7 @@ private:
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool in_flight_ = false;
   bool retry_pending_ = false;
-  bool interval_armed_ = false;
+  std::array<timer_slot, timer_count> timers_{};
   bool blocked_ = false;
   bool failing_ = false;
   bool draining_ = false;
@@ -533,14 +564,13 @@ void check_influxdb(const YAML::Node& node, const options& opts, const std::stri
   if (v2 && opts.str("bucket").empty())
     diags.error("the v2 API needs a 'bucket'", location_of(node, file), "e.g. bucket: smartmeter");
   auto url = opts.str("url");
-  if (url.empty())
-    ; // reported by the loader (required option or unset variable)
-  else if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+  // An empty url is reported by the loader (required option or unset variable).
+  const auto scheme_end = url.find("://");
+  const auto at_sign = scheme_end == std::string::npos ? url.npos : url.find('@', scheme_end);
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     diags.error("'url' must start with http:// or https://", at("url"),
                 "e.g. url: http://127.0.0.1:8086");
-  else if (auto scheme_end = url.find("://");
-           url.find('@', scheme_end) != std::string::npos &&
-           url.find('@', scheme_end) < url.find('/', scheme_end + 3))
+  else if (at_sign != std::string::npos && at_sign < url.find('/', scheme_end + 3))
     diags.error("'url' must not contain credentials; use username/password or token", at("url"));
   if (opts.boolean("insecure_skip_verify"))
     diags.warning("insecure_skip_verify: TLS certificates are not verified",
