@@ -452,6 +452,7 @@ private:
       job_records_ = taken;
       if (lines.empty()) { // no record produced a line (no writable field)
         buffer_->ack(taken);
+        unblock(ctx);
         continue;
       }
       in_flight_ = true;
@@ -502,16 +503,21 @@ private:
       ctx.log(log_level::info, "writing again to " + url_);
       ctx.set_detail("writing to " + url_);
     }
-    if (blocked_) {
-      blocked_ = false;
-      ctx.set_detail("writing to " + url_);
-      ctx.ready();
-    }
+    unblock(ctx);
     send(ctx);
     if (draining_ && buffer_->empty() && !in_flight_ && !retry_pending_) {
       drained_ = true;
       ctx.drained();
     }
+  }
+
+  /// After an ack: a batch refused for lack of room is offered again.
+  void unblock(node_context& ctx) {
+    if (!blocked_)
+      return;
+    blocked_ = false;
+    ctx.set_detail("writing to " + url_);
+    ctx.ready();
   }
 
   /// The drain deadline passed with records left.

@@ -278,6 +278,34 @@ TEST_F(InfluxdbSink, DownSinkWithDropOldestOrDiskBufferNeverStallsFileSink) {
   }
 }
 
+TEST_F(InfluxdbSink, BlockPolicyHoldsInputWhileDownThenDeliversEverything) {
+  influxd_server db;
+  db.create_database("meters");
+  db.stop();
+  constexpr int n = 5000;
+  write_records(dir / "in.jsonl", n);
+  // 64 KiB of buffer holds a few hundred records: the rest waits upstream, nothing is dropped.
+  auto proc = run(source(dir / "in.jsonl", "    batch_size: 100\n") + "sinks:\n" +
+                  influx_sink(db,
+                              "    drain_timeout_secs: 60\n"
+                              "    buffer: { type: memory, max_bytes: 65536, when_full: block }\n",
+                              false));
+  ASSERT_TRUE(wait_until([&] { return proc->log().find("retry in") != std::string::npos; },
+                         std::chrono::seconds(20)))
+      << proc->log();
+  EXPECT_TRUE(proc->running());
+  db.start();
+  ASSERT_EQ(proc->wait(std::chrono::seconds(60)), 0) << proc->log();
+  EXPECT_EQ(db.count("meters", "power", "seq"), n) << proc->log();
+  std::smatch m;
+  auto log = proc->log();
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex(R"(summary: node=isink records_in=(\d+) .* dropped=(\d+))")))
+      << log;
+  EXPECT_EQ(m[1].str(), std::to_string(n));
+  EXPECT_EQ(m[2].str(), "0");
+}
+
 TEST_F(InfluxdbSink, ShippedPipelineValidatesWithVariablesSet) {
   auto key =
       read_file(std::filesystem::path(WATTLINE_SOURCE_DIR) / "examples/captures/demo-lge450.key");
