@@ -814,13 +814,27 @@ private:
                 role == component_role::source
                     ? std::vector<std::string>{"type", "supervision"}
                     : std::vector<std::string>{"type", "inputs", "supervision"}};
+      const std::size_t items_before = diags_.items().size();
       auto r = read_section(entries, desc->options, {"type", "inputs", "supervision"}, s, where,
                             where_length, fc);
       n.opts = options(std::move(r.values), e.value, fc.file);
       n.input_kind = desc->input;
       bool clean = count_errors(diags_) == errors_before;
-      if (clean && desc->check)
+      if (desc->check) {
+        // The check runs even when some options were rejected, so that every error is reported
+        // in one go; what it says about an already reported place is left out.
+        std::vector<source_location> reported;
+        for (std::size_t i = 0; i < diags_.items().size(); ++i)
+          if (i >= items_before)
+            reported.push_back(diags_.items()[i].where);
+        diagnostics own;
+        std::swap(own, diags_);
         run_check(*desc, e.value, n.opts, fc, where);
+        std::swap(own, diags_);
+        for (auto& d : own.items_mutable())
+          if (clean || std::find(reported.begin(), reported.end(), d.where) == reported.end())
+            diags_.items_mutable().push_back(std::move(d));
+      }
       if (clean || !desc->output_for)
         n.output_kind = desc->output_kind(n.opts);
     }
