@@ -261,6 +261,7 @@ public:
   /// Blocks until nothing is in flight or `timeout` passes; true when drained.
   bool wait_idle(std::chrono::milliseconds timeout);
 
+  /// Implementation (Paho handle, state, connector thread); defined in client.cpp.
   class impl;
 
 private:

@@ -16,12 +16,19 @@ namespace wattline::test {
 
 /// Thread-safe sink of client callbacks.
 struct client_events {
+  /// Guards everything below.
   mutable std::mutex mu;
+  /// Notified on every recorded callback.
   std::condition_variable cv;
+  /// Connection events in order.
   std::vector<mqtt::connection_event> connection;
+  /// Delivery reports in order.
   std::vector<mqtt::delivery_report> deliveries;
+  /// Received messages in order.
   std::vector<mqtt::incoming_message> messages;
+  /// Subscription reports in order.
   std::vector<mqtt::subscription_report> subscriptions;
+  /// Log lines in order.
   std::vector<std::string> logs;
 
   /// Callbacks that record into this object.
@@ -35,6 +42,7 @@ struct client_events {
     return cb;
   }
 
+  /// Appends `x` to `v` under the lock and wakes waiters.
   template <class V, class T>
   void add(V& v, T&& x) {
     {

@@ -176,6 +176,7 @@ public:
   /// Number of successful connects (1 + reconnects).
   [[nodiscard]] int connects() const;
 
+  /// Connection, reader thread and collected messages; defined in mosquitto_server.cpp.
   struct state;
 
 private:
