@@ -6,6 +6,7 @@
 // buffer; past it the oldest are dropped and counted.
 
 #include "actors/serial/reader_loop.hpp"
+#include "engine/component.hpp"
 #include "engine/node_api.hpp"
 
 #include <deque>
@@ -96,5 +97,29 @@ private:
   std::deque<chunk> pending_;
   std::size_t buffered_ = 0;
 };
+
+/// The options every byte source has beside its device options: idle reopen and receive buffer.
+inline std::vector<option_spec> byte_source_options() {
+  return {
+      {.name = "idle_timeout_secs",
+       .type = option_type::integer,
+       .doc = "Reopen the device when no byte arrived for this long (0: never).",
+       .default_value = "0",
+       .min = 0},
+      {.name = "max_buffered_bytes",
+       .type = option_type::integer,
+       .doc = "Bytes held while outputs are busy; beyond it the oldest are dropped (counted).",
+       .default_value = "1048576",
+       .min = 1024},
+  };
+}
+
+/// A byte source instance reading `device`, tuned by the common options of `opts`.
+inline std::unique_ptr<component_instance>
+make_byte_source(std::unique_ptr<byte_device> device, const options& opts, reader_options r = {}) {
+  r.idle_timeout = std::chrono::seconds(opts.integer("idle_timeout_secs", 0));
+  return std::make_unique<byte_source_instance>(
+      std::move(device), r, static_cast<std::size_t>(opts.integer("max_buffered_bytes", 1 << 20)));
+}
 
 } // namespace wattline::serial

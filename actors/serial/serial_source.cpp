@@ -32,9 +32,8 @@ serial::line_overrides overrides_from(const options& o) {
   return ov;
 }
 
-serial::reader_options reader_options_from(const options& o) {
+serial::reader_options reader_options_from() {
   serial::reader_options r;
-  r.idle_timeout = std::chrono::seconds(o.integer("idle_timeout_secs", 0));
   // A replugged converter must be read again within about a second, however long it was out: a
   // retry of a missing device node is one failed open(), so cap the backoff at 1 s (not 5 s).
   r.backoff.max = std::chrono::milliseconds(1000);
@@ -73,17 +72,9 @@ component_descriptor describe_serial() {
        .doc = "Overrides the stop bits.",
        .min = 1,
        .max = 2},
-      {.name = "idle_timeout_secs",
-       .type = option_type::integer,
-       .doc = "Reopen the device when no byte arrived for this long (0: never).",
-       .default_value = "0",
-       .min = 0},
-      {.name = "max_buffered_bytes",
-       .type = option_type::integer,
-       .doc = "Bytes held while outputs are busy; beyond it the oldest are dropped (counted).",
-       .default_value = "1048576",
-       .min = 1024},
   };
+  for (auto& o : serial::byte_source_options())
+    d.options.push_back(std::move(o));
   d.check = [](const YAML::Node& node, const options& o, const std::string& file,
                diagnostics& diags) {
     auto r = serial::resolve(o.str("profile", "generic"), overrides_from(o));
@@ -98,9 +89,8 @@ component_descriptor describe_serial() {
     dev.path = s.opts.str("device");
     dev.settings =
         serial::resolve(s.opts.str("profile", "generic"), overrides_from(s.opts)).settings;
-    return std::make_unique<serial::byte_source_instance>(
-        std::make_unique<serial::serial_device>(dev), reader_options_from(s.opts),
-        static_cast<std::size_t>(s.opts.integer("max_buffered_bytes", 1 << 20)));
+    return serial::make_byte_source(std::make_unique<serial::serial_device>(dev), s.opts,
+                                    reader_options_from());
   };
   return d;
 }

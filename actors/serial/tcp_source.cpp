@@ -39,28 +39,17 @@ component_descriptor describe_tcp() {
        .default_value = "5000",
        .min = 100,
        .max = 600000},
-      {.name = "idle_timeout_secs",
-       .type = option_type::integer,
-       .doc = "Reconnect when no byte arrived for this long (0: never).",
-       .default_value = "0",
-       .min = 0},
-      {.name = "max_buffered_bytes",
-       .type = option_type::integer,
-       .doc = "Bytes held while outputs are busy; beyond it the oldest are dropped (counted).",
-       .default_value = "1048576",
-       .min = 1024},
   };
+  for (auto& o : serial::byte_source_options())
+    d.options.push_back(std::move(o));
   d.check = [](const YAML::Node& node, const options& o, const std::string& file,
                diagnostics& diags) {
     for (const auto& e : serial::validate(tcp_options_from(o)))
       diags.error(e, location_of(node, file));
   };
   d.make = [](const node_spec& s) -> std::unique_ptr<component_instance> {
-    serial::reader_options r;
-    r.idle_timeout = std::chrono::seconds(s.opts.integer("idle_timeout_secs", 0));
-    return std::make_unique<serial::byte_source_instance>(
-        std::make_unique<serial::tcp_device>(tcp_options_from(s.opts)), r,
-        static_cast<std::size_t>(s.opts.integer("max_buffered_bytes", 1 << 20)));
+    return serial::make_byte_source(std::make_unique<serial::tcp_device>(tcp_options_from(s.opts)),
+                                    s.opts);
   };
   return d;
 }
