@@ -529,8 +529,12 @@ private:
         ctx.log(log_level::warning, std::to_string(left) +
                                         " records not delivered within drain_timeout_secs; kept "
                                         "in the disk buffer for the next start");
-      else
+      else {
+        ctx.log(log_level::error, std::to_string(left) +
+                                      " records not delivered within drain_timeout_secs are lost "
+                                      "(memory buffer; use buffer type disk to keep them)");
         ctx.dropped(left, "not delivered within drain_timeout_secs (memory buffer)");
+      }
     }
     ctx.drained();
   }
