@@ -188,6 +188,36 @@ TEST_F(InfluxdbSink, SigkillWithDiskBufferDeliversEverythingAfterRestart) {
             int64_t{n} * (n - 1) / 2);
 }
 
+TEST_F(InfluxdbSink, SigtermWithInfluxdDownKeepsDiskBufferForNextStart) {
+  influxd_server db;
+  db.create_database("meters");
+  db.stop();
+  write_records(dir / "in.jsonl", 100000);
+  const std::string sink =
+      influx_sink(db, "    drain_timeout_secs: 1\n    buffer: { type: disk }\n", false);
+  auto first = run(source(dir / "in.jsonl", "    pacing: 1000000 baud\n    batch_size: 50\n") +
+                   "sinks:\n" + sink);
+  ASSERT_TRUE(wait_until([&] { return first->log().find("retry in") != std::string::npos; },
+                         std::chrono::seconds(20)))
+      << first->log();
+  first->signal(SIGTERM);
+  ASSERT_EQ(first->wait(std::chrono::seconds(20)), 0) << first->log();
+  auto log = first->log();
+  EXPECT_NE(log.find("kept in the disk buffer for the next start"), std::string::npos) << log;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(summary: node=in .*records_out=(\d+))")))
+      << log;
+  const long emitted = std::stol(m[1]);
+  ASSERT_GT(emitted, 0);
+  ASSERT_LT(emitted, 100000);
+
+  db.start();
+  write_file(dir / "empty.jsonl", "");
+  auto second = run(source(dir / "empty.jsonl") + "sinks:\n" + sink);
+  ASSERT_EQ(second->wait(std::chrono::seconds(30)), 0) << second->log();
+  EXPECT_EQ(db.count("meters", "power", "seq"), emitted) << second->log();
+}
+
 TEST_F(InfluxdbSink, FieldTypeConflictLineIsDeadLetteredOthersWritten) {
   influxd_server db;
   db.create_database("meters");
