@@ -119,7 +119,7 @@ struct node_runtime final : node_context {
 
   void dropped(uint64_t n, std::string_view reason) override {
     stats->dropped.inc(n);
-    log::write_limited(log_level::error, id(), "dropped",
+    log::write_limited(log_level::error, id(), "dropped:" + std::string{reason.substr(0, 24)},
                        "dropped " + std::to_string(n) + " records: " + std::string{reason});
   }
 
@@ -358,6 +358,9 @@ struct node_runtime final : node_context {
       stats->set_detail({});
     }
     self->send(graph, done_atom::value, id());
+    // Done: quit now, so that pending timers of the component cannot hold the process open.
+    instance.reset();
+    self->quit();
   }
 };
 
