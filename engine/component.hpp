@@ -141,6 +141,9 @@ struct component_descriptor {
   std::function<std::unique_ptr<component_instance>(const node_spec&)> make;
   /// Test-only components are hidden from describe, schema and docs.
   bool hidden = false;
+  /// The component does blocking I/O in its callbacks (local files, fsync): its node actor gets
+  /// a thread of its own (CAF `detached`) instead of running on the scheduler's workers.
+  bool blocking_io = false;
 
   [[nodiscard]] data_kind output_kind(const wattline::options& o) const {
     return output_for ? output_for(o) : output;

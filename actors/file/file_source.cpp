@@ -147,6 +147,7 @@ component_descriptor describe_file_source() {
     return o.str("format") == "jsonl" ? data_kind::records : data_kind::bytes;
   };
   d.output = data_kind::bytes;
+  d.blocking_io = true;
   d.options = {
       {.name = "path", .doc = "The capture file to replay.", .required = true},
       {.name = "format",

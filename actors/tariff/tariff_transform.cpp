@@ -81,6 +81,7 @@ component_descriptor describe_tariff() {
               "boundaries, and emits daily and monthly energy_cost totals.";
   d.input = data_kind::records;
   d.output = data_kind::records;
+  d.blocking_io = true;
   // Top-level options come from the core; nested ones are checked by its parser.
   d.options = tariff::tariff_option_specs();
   d.check = [](const YAML::Node& node, const options&, const std::string& file,

@@ -110,9 +110,6 @@ int main(int argc, char** argv) {
   }
   if (*describe) {
     auto& reg = component_registry::instance();
-    if (!describe_type.empty() && reg.types(component_role::source).empty() &&
-        reg.types(component_role::transform).empty() && reg.types(component_role::sink).empty())
-      return 1;
     auto text = describe_markdown_flag ? describe_markdown(reg) : describe_text(reg, describe_type);
     if (text.empty()) {
       std::cerr << "error: unknown component type '" << describe_type << "'\n";

@@ -475,6 +475,10 @@ caf::behavior node_behavior(node_self* self, node_setup setup, caf::actor graph,
 
 caf::actor spawn_node(caf::actor_system& sys, node_setup setup, caf::actor graph,
                       std::shared_ptr<node_stats> stats) {
+  // Nodes that block on disk I/O get their own thread, so they never stall scheduler workers.
+  if (setup.spec.descriptor && setup.spec.descriptor->blocking_io)
+    return sys.spawn<caf::detached>(node_behavior, std::move(setup), std::move(graph),
+                                    std::move(stats));
   return sys.spawn(node_behavior, std::move(setup), std::move(graph), std::move(stats));
 }
 

@@ -107,12 +107,18 @@ caf::behavior graph_behavior(caf::stateful_actor<graph_state>* self, pipeline_sp
 
 std::atomic<bool> signal_thread_stop{false};
 
-void block_signals() {
+/// The signals the run loop handles: blocked in every thread, taken by the signal thread.
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  return set;
+}
+
+void block_signals() {
+  auto set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -174,11 +180,7 @@ int run(const run_options& opts) {
   // Signals arrive on this thread (blocked everywhere else) and become messages.
   signal_thread_stop = false;
   std::thread signals([&sys, owner = caf::actor{self}] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    auto set = handled_signals();
     timespec tick{0, 200'000'000};
     while (!signal_thread_stop) {
       int sig = sigtimedwait(&set, nullptr, &tick);

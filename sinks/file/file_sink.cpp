@@ -113,6 +113,7 @@ component_descriptor describe_file_sink() {
   d.role = component_role::sink;
   d.summary = "Writes records to a file as jsonl, csv or InfluxDB line protocol, with rotation.";
   d.input = data_kind::records;
+  d.blocking_io = true;
   d.options = {
       {.name = "path",
        .doc = "The file to write; rotated files get a UTC timestamp suffix.",
