@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstring>
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -32,23 +33,39 @@ bool parse_uint8(std::string_view s, uint8_t& out) {
 
 namespace {
 
-char* put_uint8(char* p, unsigned v) {
-  if (v >= 100) {
-    *p++ = static_cast<char>('0' + v / 100);
-    v %= 100;
-    *p++ = static_cast<char>('0' + v / 10);
-  } else if (v >= 10) {
-    *p++ = static_cast<char>('0' + v / 10);
+/// Decimal text of 0-255, padded to 3 characters, and its length.
+struct decimal3 {
+  std::array<char, 3> text{};
+  uint8_t length = 0;
+};
+
+constexpr std::array<decimal3, 256> make_decimal3() {
+  std::array<decimal3, 256> t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    auto& d = t[v];
+    if (v >= 100)
+      d.text[d.length++] = static_cast<char>('0' + v / 100);
+    if (v >= 10)
+      d.text[d.length++] = static_cast<char>('0' + v / 10 % 10);
+    d.text[d.length++] = static_cast<char>('0' + v % 10);
   }
-  *p++ = static_cast<char>('0' + v % 10);
-  return p;
+  return t;
+}
+
+constexpr auto decimal3_table = make_decimal3();
+
+/// Writes the decimal text of `v` at `p` (3 bytes stored, the padding overwritten later) and
+/// returns the end of the text.
+char* put_uint8(char* p, uint8_t v) noexcept {
+  const auto& d = decimal3_table[v];
+  std::memcpy(p, d.text.data(), 3);
+  return p + d.length;
 }
 
 } // namespace
 
-std::string obis_code::to_string() const {
-  char buf[24];
-  char* p = buf;
+size_t obis_code::format(std::span<char, obis_text_capacity> out) const noexcept {
+  char* p = out.data();
   p = put_uint8(p, a);
   *p++ = '-';
   p = put_uint8(p, b);
@@ -60,7 +77,12 @@ std::string obis_code::to_string() const {
   p = put_uint8(p, e);
   *p++ = '*';
   p = put_uint8(p, f);
-  return std::string(buf, p);
+  return static_cast<size_t>(p - out.data());
+}
+
+std::string obis_code::to_string() const {
+  std::array<char, obis_text_capacity> buf;
+  return std::string(buf.data(), format(buf));
 }
 
 std::string obis_code::short_string() const {

@@ -27,6 +27,10 @@ inline constexpr uint8_t apdu_general_block_transfer = 0xE0;
 inline constexpr uint8_t apdu_general_glo_ciphering = 0xDB;
 inline constexpr uint8_t apdu_general_ded_ciphering = 0xDC;
 
+/// Size of the buffer `obis_code::format` writes into: the longest text "255-255:255.255.255*255"
+/// (23 characters) plus room for its 3-byte digit stores.
+inline constexpr size_t obis_text_capacity = 26;
+
 /// An OBIS code A-B:C.D.E*F.
 struct obis_code {
   /// The six value groups.
@@ -36,6 +40,8 @@ struct obis_code {
 
   /// "A-B:C.D.E*F", e.g. "1-0:1.8.0*255".
   [[nodiscard]] std::string to_string() const;
+  /// Writes the `to_string` text into `out` without allocating; returns its length.
+  size_t format(std::span<char, obis_text_capacity> out) const noexcept;
   /// "C.D.E", the part smartmeter-datacollector compares on.
   [[nodiscard]] std::string short_string() const;
   /// Builds a code from 6 bytes.

@@ -171,6 +171,14 @@ bool is_push_setup(const obis_code& o) noexcept {
   return o.a == 0 && o.c == 25 && o.d == 9;
 }
 
+/// Converts to the std::string it initialises, so that `emplace_back` builds a field's strings in
+/// place instead of moving temporaries.
+struct as_string {
+  std::string_view text;
+  // NOLINTNEXTLINE(google-explicit-constructor): the implicit conversion is the point.
+  operator std::string() const { return std::string(text); }
+};
+
 bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
   return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
          n[i + 1].type == data_type::int8 && n[i + 2].type == data_type::enumeration;
@@ -987,17 +995,20 @@ struct decoder::impl {
             it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
         if (!std::isfinite(value))
           continue;
-        r.fields.push_back(field{std::string(reg->identifier), value, std::string(reg->unit),
-                                 it.obis.to_string()});
+        std::array<char, obis_text_capacity> obis;
+        const std::string_view obis_text(obis.data(), it.obis.format(obis));
+        r.fields.emplace_back(as_string{reg->identifier}, value, as_string{reg->unit},
+                              as_string{obis_text});
       } else {
-        auto name = it.obis.to_string();
+        std::array<char, obis_text_capacity> obis;
+        const std::string_view name(obis.data(), it.obis.format(obis));
         if (r.find_field(name) != nullptr)
           continue;
         const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
         if (!std::isfinite(value))
           continue;
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.push_back(field{name, value, std::string(unit), name});
+        r.fields.emplace_back(as_string{name}, value, as_string{unit}, as_string{name});
       }
     }
     if (id.empty())
