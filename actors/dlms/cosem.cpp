@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <limits>
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -174,7 +175,10 @@ std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept {
           dt.status};
 }
 
-std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz) noexcept {
+namespace {
+
+/// Wall time of a date-time as a duration since the local epoch; nullopt when not convertible.
+std::optional<std::chrono::nanoseconds> wall_time_ns(const cosem_datetime& dt) noexcept {
   using namespace std::chrono;
   if (dt.year == 0xFFFF || dt.year < 1970 || dt.year > 2200 || dt.month < 1 || dt.month > 12 ||
       dt.day < 1 || dt.day > 31 || dt.hour > 23 || dt.minute > 59 || dt.second > 59)
@@ -187,23 +191,100 @@ std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone
   const auto wall = date::sys_days{ymd}.time_since_epoch() + hours{dt.hour} + minutes{dt.minute} +
                     seconds{dt.second} +
                     milliseconds{dt.hundredths == 0xFF ? 0 : dt.hundredths * 10};
-  const auto wall_ns = duration_cast<nanoseconds>(wall);
-  if (dt.deviation_specified()) {
-    if (dt.deviation < -900 || dt.deviation > 900)
-      return std::nullopt;
-    return (wall_ns + duration_cast<nanoseconds>(minutes{dt.deviation})).count();
-  }
-  if (tz == nullptr)
-    return wall_ns.count();
+  return duration_cast<nanoseconds>(wall);
+}
+
+/// UTC of a wall time with a specified deviation.
+std::optional<int64_t> with_deviation(const cosem_datetime& dt, std::chrono::nanoseconds wall_ns) {
+  using namespace std::chrono;
+  if (dt.deviation < -900 || dt.deviation > 900)
+    return std::nullopt;
+  return (wall_ns + duration_cast<nanoseconds>(minutes{dt.deviation})).count();
+}
+
+/// UTC of a wall time in `tz` (not null).
+std::optional<int64_t> in_zone(const cosem_datetime& dt, std::chrono::nanoseconds wall_ns,
+                               const date::time_zone& tz) noexcept {
+  using namespace std::chrono;
   try {
     const date::local_time<nanoseconds> local{wall_ns};
     const auto choose = (dt.status != 0xFF && (dt.status & cosem_datetime::status_dst))
                             ? date::choose::earliest
                             : date::choose::latest;
-    return tz->to_sys(local, choose).time_since_epoch().count();
+    return tz.to_sys(local, choose).time_since_epoch().count();
   } catch (...) {
     return std::nullopt;
   }
+}
+
+/// Fills `cache` with the stretch of unambiguous local time around `local` in `tz`, or empties it
+/// when `local` is ambiguous or nonexistent.
+void fill_zone_cache(zone_offset_cache& cache, const date::time_zone& tz,
+                     date::local_seconds local) noexcept {
+  using namespace std::chrono;
+  cache.zone = nullptr;
+  try {
+    const auto li = tz.get_info(local);
+    if (li.result != date::local_info::unique)
+      return;
+    const auto& period = li.first;
+    // Local times near the period's edges may also map into a neighbouring period (DST end) or
+    // fall into a gap (DST start): keep only the stretch that belongs to this period alone.
+    seconds before = period.offset;
+    seconds after = period.offset;
+    if (period.begin > date::sys_seconds::min() + seconds{1})
+      before = std::max(before, tz.get_info(period.begin - seconds{1}).offset);
+    if (period.end < date::sys_seconds::max())
+      after = std::min(after, tz.get_info(period.end).offset);
+    const auto begin = period.begin > date::sys_seconds::min() + hours{24}
+                           ? (period.begin.time_since_epoch() + before).count()
+                           : std::numeric_limits<int64_t>::min();
+    const auto end = period.end < date::sys_seconds::max() - hours{24}
+                         ? (period.end.time_since_epoch() + after).count()
+                         : std::numeric_limits<int64_t>::max();
+    if (begin >= end)
+      return;
+    cache.local_begin_s = begin;
+    cache.local_end_s = end;
+    cache.offset_s = period.offset.count();
+    cache.zone = &tz;
+  } catch (...) {
+    cache.zone = nullptr;
+  }
+}
+
+} // namespace
+
+std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz) noexcept {
+  const auto wall_ns = wall_time_ns(dt);
+  if (!wall_ns)
+    return std::nullopt;
+  if (dt.deviation_specified())
+    return with_deviation(dt, *wall_ns);
+  if (tz == nullptr)
+    return wall_ns->count();
+  return in_zone(dt, *wall_ns, *tz);
+}
+
+std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz,
+                                 zone_offset_cache& cache) noexcept {
+  using namespace std::chrono;
+  const auto wall_ns = wall_time_ns(dt);
+  if (!wall_ns)
+    return std::nullopt;
+  if (dt.deviation_specified())
+    return with_deviation(dt, *wall_ns);
+  if (tz == nullptr)
+    return wall_ns->count();
+  const auto local_s = floor<seconds>(*wall_ns);
+  if (cache.zone != tz || local_s.count() < cache.local_begin_s ||
+      local_s.count() >= cache.local_end_s) {
+    const auto t = in_zone(dt, *wall_ns, *tz);
+    if (t)
+      fill_zone_cache(cache, *tz, date::local_seconds{local_s});
+    return t;
+  }
+  return (*wall_ns - duration_cast<nanoseconds>(seconds{cache.offset_s})).count();
 }
 
 apdu_status parse_data_notification(std::span<const uint8_t> apdu,

@@ -94,6 +94,23 @@ struct cosem_datetime {
 [[nodiscard]] std::optional<int64_t> to_utc_ns(const cosem_datetime& dt,
                                                const date::time_zone* tz) noexcept;
 
+/// A stretch of local time in which one zone's wall times are unambiguous and share one UTC
+/// offset (the current standard or DST period), remembered between `to_utc_ns` calls so that
+/// consecutive messages skip the zone's rule lookup.
+struct zone_offset_cache {
+  /// Zone the stretch belongs to; nullptr = empty cache.
+  const date::time_zone* zone = nullptr;
+  /// Local wall time [begin, end) in seconds since the epoch.
+  int64_t local_begin_s = 0;
+  int64_t local_end_s = 0;
+  /// UTC = local - offset.
+  int64_t offset_s = 0;
+};
+
+/// Same as `to_utc_ns(dt, tz)`, reading and refilling `cache` for wall times in `tz`.
+[[nodiscard]] std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz,
+                                               zone_offset_cache& cache) noexcept;
+
 /// Result of parsing an APDU header.
 enum class apdu_status : uint8_t {
   ok,        ///< Parsed.

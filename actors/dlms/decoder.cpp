@@ -217,6 +217,7 @@ struct decoder::impl {
   options opts;
   const profile_info* prof = nullptr;
   const date::time_zone* tz = nullptr;
+  zone_offset_cache zone_cache;
   std::unique_ptr<aes_gcm> cipher;
   std::vector<field_spec> user_fields;
   std::vector<std::vector<field_spec>> profile_fields;
@@ -1029,11 +1030,11 @@ struct decoder::impl {
     if (!opts.system_time) {
       std::optional<int64_t> t;
       if (clock)
-        t = to_utc_ns(*clock, tz);
+        t = to_utc_ns(*clock, tz, zone_cache);
       if (!t && dn.time)
-        t = to_utc_ns(*dn.time, tz);
+        t = to_utc_ns(*dn.time, tz, zone_cache);
       if (!t && bare_time)
-        t = to_utc_ns(*bare_time, tz);
+        t = to_utc_ns(*bare_time, tz, zone_cache);
       if (t)
         r.time_ns = *t;
     }

@@ -306,6 +306,30 @@ TEST(DlmsCosemDateTime, NonexistentWallTimeAtDstStartMapsToTransition) {
             utc_ns(2023, 3, 26, 1, 0, 0));
 }
 
+TEST(DlmsCosemDateTime, ZoneOffsetCacheGivesTheSameTimesAcrossDstChanges) {
+  // Every 10 minutes through both 2023 DST changes in Zurich and Lord Howe (30-minute DST),
+  // forwards and backwards (so that each period is cached when its neighbour's edge is asked for),
+  // with both DST status bits: the cached conversion equals the uncached one.
+  const int16_t none = cosem_datetime::unspecified_deviation;
+  constexpr int span = 3 * 24 * 60;
+  for (const char* name : {"Europe/Zurich", "Australia/Lord_Howe"}) {
+    const auto* zone = date::locate_zone(name);
+    zone_offset_cache cache;
+    for (const auto& [month, day] :
+         {std::pair{3, 25}, std::pair{10, 28}, std::pair{4, 1}, std::pair{10, 1}}) {
+      for (int step = 0; step < 2 * span; step += 10) {
+        const int minute = step < span ? step : 2 * span - 10 - step;
+        for (uint8_t status : {uint8_t{0x00}, uint8_t{0x80}}) {
+          const int d = day + minute / (24 * 60);
+          const auto t = dt(2023, month, d, minute / 60 % 24, minute % 60, 0, none, status);
+          EXPECT_EQ(to_utc_ns(t, zone, cache), to_utc_ns(t, zone))
+              << name << " " << month << "-" << d << " minute " << minute % (24 * 60);
+        }
+      }
+    }
+  }
+}
+
 TEST(DlmsCosemDateTime, WildcardsAndInvalidFieldsGiveNoTime) {
   auto t = dt(2023, 1, 1, 0, 0, 0, 0);
   t.year = 0xFFFF;
