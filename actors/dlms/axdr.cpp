@@ -162,8 +162,7 @@ axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type
   if (depth > axdr_max_depth || out.size() >= axdr_max_nodes)
     return axdr_status::malformed;
   const size_t index = out.size();
-  out.push_back(data_node{});
-  out[index].type = type;
+  out.emplace_back().type = type; // built in place: no temporary node copied in
   switch (type) {
   case data_type::array:
   case data_type::structure: {
@@ -257,8 +256,7 @@ axdr_status parse_untagged(std::span<const uint8_t> in, size_t& pos, const type_
     return axdr_status::malformed;
   if (d.type == data_type::structure || d.type == data_type::array) {
     const size_t index = out.size();
-    out.push_back(data_node{});
-    out[index].type = d.type;
+    out.emplace_back().type = d.type;
     const size_t n = d.type == data_type::structure ? d.children.size() : d.count;
     out[index].count = static_cast<uint32_t>(n);
     for (size_t k = 0; k < n; ++k) {
