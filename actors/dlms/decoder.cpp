@@ -836,16 +836,17 @@ struct decoder::impl {
         if (shape_a) {
           for (size_t k = 1; k < defs.size() && k < child_idx.size(); ++k) {
             const size_t d = defs[k];
-            item it;
-            it.class_id = static_cast<uint16_t>(nodes[d + 1].u);
-            it.obis = obis_code::from_bytes(node_bytes(a, nodes[d + 2]));
+            const auto obis = obis_code::from_bytes(node_bytes(a, nodes[d + 2]));
             const auto attr = nodes[d + 3].i;
-            it.value = child_idx[k];
-            if (attr == 2)
-              items.push_back(it);
-            else if (attr == 3 && is_scaler_unit(nodes, it.value)) {
+            const uint32_t value = child_idx[k];
+            if (attr == 2) {
+              item& it = items.emplace_back();
+              it.class_id = static_cast<uint16_t>(nodes[d + 1].u);
+              it.obis = obis;
+              it.value = value;
+            } else if (attr == 3 && is_scaler_unit(nodes, value)) {
               // Scaler-unit pushed as attribute 3: remember it for the value of the same object.
-              su_by_obis.emplace_back(it.obis, it.value);
+              su_by_obis.emplace_back(obis, value);
             }
           }
         }
@@ -867,7 +868,7 @@ struct decoder::impl {
         const auto& n = nodes[i];
         if (n.type == data_type::structure && n.count >= 2 &&
             nodes[i + 1].type == data_type::octet_string && nodes[i + 1].count == 6) {
-          item it;
+          item& it = items.emplace_back();
           it.obis = obis_code::from_bytes(node_bytes(a, nodes[i + 1]));
           it.value = static_cast<uint32_t>(i + 2);
           if (n.count >= 3) {
@@ -878,13 +879,12 @@ struct decoder::impl {
               it.unit = static_cast<uint8_t>(nodes[s + 2].u);
             }
           }
-          items.push_back(it);
           continue;
         }
         if (n.type == data_type::octet_string && n.count == 6 &&
             looks_like_obis(node_bytes(a, n)) && k + 1 < child_idx.size() &&
             is_pair_value(a, child_idx[k + 1])) {
-          item it;
+          item& it = items.emplace_back();
           it.obis = obis_code::from_bytes(node_bytes(a, n));
           it.value = child_idx[k + 1];
           ++k;
@@ -895,7 +895,6 @@ struct decoder::impl {
             it.unit = static_cast<uint8_t>(nodes[s + 2].u);
             ++k;
           }
-          items.push_back(it);
           continue;
         }
         // Untagged element: a bare date-time or a bare id string.
@@ -924,7 +923,7 @@ struct decoder::impl {
         bare_time.reset();
         bare_id.clear();
         for (size_t k = 0; k < specs->size() && k < child_idx.size(); ++k) {
-          item it;
+          item& it = items.emplace_back();
           it.spec = &(*specs)[k];
           it.obis = it.spec->obis;
           it.value = child_idx[k];
@@ -932,7 +931,6 @@ struct decoder::impl {
             it.has_su = true;
             it.scaler = *it.spec->scaler;
           }
-          items.push_back(it);
         }
       }
     }
