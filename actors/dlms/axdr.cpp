@@ -80,29 +80,49 @@ bool known_type(uint8_t tag) noexcept {
   }
 }
 
+/// Big-endian integer of `n` (1, 2, 4 or 8; 0 otherwise) bytes at `p`.
+inline uint64_t load_be(const uint8_t* p, int n) noexcept {
+  switch (n) {
+  case 1:
+    return p[0];
+  case 2:
+    return (static_cast<uint64_t>(p[0]) << 8) | p[1];
+  case 4:
+    return (static_cast<uint64_t>(p[0]) << 24) | (static_cast<uint64_t>(p[1]) << 16) |
+           (static_cast<uint64_t>(p[2]) << 8) | p[3];
+  case 8: {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v = (v << 8) | p[i];
+    return v;
+  }
+  default:
+    return 0;
+  }
+}
+
 /// Fills the value of a fixed-size node from `n` bytes at `pos`.
-void fill_fixed(data_node& node, std::span<const uint8_t> in, size_t pos, int n) {
-  const uint64_t raw = n > 0 && n <= 8 ? read_be(in, pos, static_cast<size_t>(n)) : 0;
+inline void fill_fixed(data_node& node, std::span<const uint8_t> in, size_t pos, int n) {
   switch (node.type) {
   case data_type::int8:
-    node.i = static_cast<int8_t>(raw);
+    node.i = static_cast<int8_t>(in[pos]);
     break;
   case data_type::int16:
-    node.i = static_cast<int16_t>(raw);
+    node.i = static_cast<int16_t>(load_be(in.data() + pos, 2));
     break;
   case data_type::int32:
-    node.i = static_cast<int32_t>(raw);
+    node.i = static_cast<int32_t>(load_be(in.data() + pos, 4));
     break;
   case data_type::int64:
-    node.i = static_cast<int64_t>(raw);
+    node.i = static_cast<int64_t>(load_be(in.data() + pos, 8));
     break;
   case data_type::float32: {
-    const auto bits = static_cast<uint32_t>(raw);
+    const auto bits = static_cast<uint32_t>(load_be(in.data() + pos, 4));
     node.f = static_cast<double>(std::bit_cast<float>(bits));
     break;
   }
   case data_type::float64:
-    node.f = std::bit_cast<double>(raw);
+    node.f = std::bit_cast<double>(load_be(in.data() + pos, 8));
     break;
   case data_type::date_time:
   case data_type::date:
@@ -111,8 +131,69 @@ void fill_fixed(data_node& node, std::span<const uint8_t> in, size_t pos, int n)
     node.count = static_cast<uint32_t>(n);
     break;
   default:
-    node.u = raw;
+    node.u = load_be(in.data() + pos, n);
     break;
+  }
+}
+
+/// Reads a BER length, with the one-byte form inline.
+inline axdr_status read_length(std::span<const uint8_t> in, size_t& pos, size_t& length) noexcept {
+  if (pos < in.size() && in[pos] < 0x80) {
+    length = in[pos++];
+    return axdr_status::ok;
+  }
+  return read_ber_length(in, pos, length);
+}
+
+/// Decodes the payload of a fixed-size or string value (tag already read) into `node`, whose type
+/// is set; returns false (leaving `pos`) for other types.
+inline bool parse_leaf(std::span<const uint8_t> in, size_t& pos, data_node& node,
+                       axdr_status& status) noexcept {
+  switch (node.type) {
+  case data_type::octet_string:
+  case data_type::visible_string:
+  case data_type::utf8_string: {
+    size_t n = 0;
+    if (status = read_length(in, pos, n); status != axdr_status::ok)
+      return true;
+    if (n > in.size() - pos) {
+      status = axdr_status::truncated;
+      return true;
+    }
+    node.offset = static_cast<uint32_t>(pos);
+    node.count = static_cast<uint32_t>(n);
+    pos += n;
+    status = axdr_status::ok;
+    return true;
+  }
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::int8:
+  case data_type::uint8:
+  case data_type::enumeration:
+  case data_type::int16:
+  case data_type::uint16:
+  case data_type::int32:
+  case data_type::uint32:
+  case data_type::float32:
+  case data_type::int64:
+  case data_type::uint64:
+  case data_type::float64:
+  case data_type::date_time:
+  case data_type::date:
+  case data_type::time: {
+    const int n = fixed_size(node.type);
+    if (static_cast<size_t>(n) > in.size() - pos) {
+      status = axdr_status::truncated;
+      return true;
+    }
+    fill_fixed(node, in, pos, n);
+    pos += static_cast<size_t>(n);
+    status = axdr_status::ok;
+    return true;
+  }
+  default:
+    return false;
   }
 }
 
@@ -178,23 +259,22 @@ axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type
       const uint8_t tag = in[pos++];
       if (!known_type(tag))
         return axdr_status::malformed;
+      // Scalars and strings inline, without a call per element.
+      if (depth + 1 <= axdr_max_depth && out.size() < axdr_max_nodes) {
+        auto& node = out.emplace_back();
+        node.type = static_cast<data_type>(tag);
+        axdr_status st = axdr_status::ok;
+        if (parse_leaf(in, pos, node, st)) {
+          if (st != axdr_status::ok)
+            return st;
+          continue;
+        }
+        out.pop_back();
+      }
       if (auto st = parse_value(in, pos, static_cast<data_type>(tag), out, depth + 1);
           st != axdr_status::ok)
         return st;
     }
-    break;
-  }
-  case data_type::octet_string:
-  case data_type::visible_string:
-  case data_type::utf8_string: {
-    size_t n = 0;
-    if (auto st = read_ber_length(in, pos, n); st != axdr_status::ok)
-      return st;
-    if (n > in.size() - pos)
-      return axdr_status::truncated;
-    out[index].offset = static_cast<uint32_t>(pos);
-    out[index].count = static_cast<uint32_t>(n);
-    pos += n;
     break;
   }
   case data_type::bit_string: {
@@ -236,13 +316,11 @@ axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type
   case data_type::null_data:
     break;
   default: {
-    const int n = fixed_size(type);
-    if (n < 0)
+    axdr_status st = axdr_status::ok;
+    if (!parse_leaf(in, pos, out[index], st))
       return axdr_status::malformed;
-    if (static_cast<size_t>(n) > in.size() - pos)
-      return axdr_status::truncated;
-    fill_fixed(out[index], in, pos, n);
-    pos += static_cast<size_t>(n);
+    if (st != axdr_status::ok)
+      return st;
     break;
   }
   }
