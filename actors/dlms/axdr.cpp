@@ -377,61 +377,6 @@ axdr_status parse_axdr(std::span<const uint8_t> in, size_t& pos, std::vector<dat
   return parse_value(in, pos, static_cast<data_type>(tag), out, 0);
 }
 
-bool is_numeric(const data_node& n) noexcept {
-  switch (n.type) {
-  case data_type::boolean:
-  case data_type::bcd:
-  case data_type::int8:
-  case data_type::int16:
-  case data_type::int32:
-  case data_type::int64:
-  case data_type::uint8:
-  case data_type::uint16:
-  case data_type::uint32:
-  case data_type::uint64:
-  case data_type::enumeration:
-  case data_type::float32:
-  case data_type::float64:
-    return true;
-  default:
-    return false;
-  }
-}
-
-double numeric_value(const data_node& n) noexcept {
-  switch (n.type) {
-  case data_type::int8:
-  case data_type::int16:
-  case data_type::int32:
-  case data_type::int64:
-    return static_cast<double>(n.i);
-  case data_type::float32:
-  case data_type::float64:
-    return n.f;
-  case data_type::boolean:
-  case data_type::bcd:
-  case data_type::uint8:
-  case data_type::uint16:
-  case data_type::uint32:
-  case data_type::uint64:
-  case data_type::enumeration:
-    return static_cast<double>(n.u);
-  default:
-    return 0;
-  }
-}
-
-bool is_string(const data_node& n) noexcept {
-  return n.type == data_type::octet_string || n.type == data_type::visible_string ||
-         n.type == data_type::utf8_string;
-}
-
-std::span<const uint8_t> node_bytes(std::span<const uint8_t> in, const data_node& n) noexcept {
-  if (static_cast<size_t>(n.offset) + n.count > in.size())
-    return {};
-  return in.subspan(n.offset, n.count);
-}
-
 const char* type_name(data_type t) noexcept {
   switch (t) {
   case data_type::null_data:

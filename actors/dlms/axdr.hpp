@@ -78,18 +78,67 @@ inline constexpr size_t axdr_max_nodes = 1U << 16;
 [[nodiscard]] axdr_status parse_axdr(std::span<const uint8_t> in, size_t& pos,
                                      std::vector<data_node>& out);
 
+// Small accessors, inline: the decoder calls them for every node.
+
 /// True for integer, enum, bcd, boolean and float nodes.
-[[nodiscard]] bool is_numeric(const data_node& n) noexcept;
+[[nodiscard]] inline bool is_numeric(const data_node& n) noexcept {
+  switch (n.type) {
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::int8:
+  case data_type::int16:
+  case data_type::int32:
+  case data_type::int64:
+  case data_type::uint8:
+  case data_type::uint16:
+  case data_type::uint32:
+  case data_type::uint64:
+  case data_type::enumeration:
+  case data_type::float32:
+  case data_type::float64:
+    return true;
+  default:
+    return false;
+  }
+}
 
 /// The numeric value of a node (0 when not numeric).
-[[nodiscard]] double numeric_value(const data_node& n) noexcept;
+[[nodiscard]] inline double numeric_value(const data_node& n) noexcept {
+  switch (n.type) {
+  case data_type::int8:
+  case data_type::int16:
+  case data_type::int32:
+  case data_type::int64:
+    return static_cast<double>(n.i);
+  case data_type::float32:
+  case data_type::float64:
+    return n.f;
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::uint8:
+  case data_type::uint16:
+  case data_type::uint32:
+  case data_type::uint64:
+  case data_type::enumeration:
+    return static_cast<double>(n.u);
+  default:
+    return 0;
+  }
+}
 
 /// True for octet-string, visible-string and utf8-string.
-[[nodiscard]] bool is_string(const data_node& n) noexcept;
+[[nodiscard]] inline bool is_string(const data_node& n) noexcept {
+  return n.type == data_type::octet_string || n.type == data_type::visible_string ||
+         n.type == data_type::utf8_string;
+}
 
 /// The payload bytes of a string-like node within `in`.
-[[nodiscard]] std::span<const uint8_t> node_bytes(std::span<const uint8_t> in,
-                                                  const data_node& n) noexcept;
+[[nodiscard]] inline std::span<const uint8_t> node_bytes(std::span<const uint8_t> in,
+                                                         const data_node& n) noexcept {
+  if (static_cast<size_t>(n.offset) + n.count > in.size())
+    return {};
+  return in.subspan(n.offset, n.count);
+}
 
 /// Short snake_case name of a type for messages, e.g. "uint32", "octet_string".
 [[nodiscard]] const char* type_name(data_type t) noexcept;

@@ -96,19 +96,6 @@ std::string obis_code::short_string() const {
   return s;
 }
 
-obis_code obis_code::from_bytes(std::span<const uint8_t> b) noexcept {
-  obis_code o;
-  if (b.size() >= 6) {
-    o.a = b[0];
-    o.b = b[1];
-    o.c = b[2];
-    o.d = b[3];
-    o.e = b[4];
-    o.f = b[5];
-  }
-  return o;
-}
-
 std::optional<obis_code> obis_code::parse(std::string_view text) {
   // Split on any of - : . * and remember the separators to tell the forms apart.
   std::vector<std::string_view> parts;
@@ -136,27 +123,6 @@ std::optional<obis_code> obis_code::parse(std::string_view text) {
     return std::nullopt;
   }
   return obis_code{v[0], v[1], v[2], v[3], v[4], v[5]};
-}
-
-bool looks_like_obis(std::span<const uint8_t> b) noexcept {
-  return b.size() == 6 && b[0] < 10 && b[1] <= 64 && b[3] < 128;
-}
-
-std::optional<cosem_datetime> parse_datetime(std::span<const uint8_t> b) noexcept {
-  if (b.size() != 12)
-    return std::nullopt;
-  cosem_datetime dt;
-  dt.year = static_cast<uint16_t>((b[0] << 8) | b[1]);
-  dt.month = b[2];
-  dt.day = b[3];
-  dt.weekday = b[4];
-  dt.hour = b[5];
-  dt.minute = b[6];
-  dt.second = b[7];
-  dt.hundredths = b[8];
-  dt.deviation = static_cast<int16_t>((b[9] << 8) | b[10]);
-  dt.status = b[11];
-  return dt;
 }
 
 std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept {

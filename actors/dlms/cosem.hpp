@@ -45,14 +45,27 @@ struct obis_code {
   /// "C.D.E", the part smartmeter-datacollector compares on.
   [[nodiscard]] std::string short_string() const;
   /// Builds a code from 6 bytes.
-  [[nodiscard]] static obis_code from_bytes(std::span<const uint8_t> b) noexcept;
+  [[nodiscard]] static obis_code from_bytes(std::span<const uint8_t> b) noexcept {
+    obis_code o;
+    if (b.size() >= 6) {
+      o.a = b[0];
+      o.b = b[1];
+      o.c = b[2];
+      o.d = b[3];
+      o.e = b[4];
+      o.f = b[5];
+    }
+    return o;
+  }
   /// Parses "A-B:C.D.E*F", "A-B:C.D.E" (F = 255), "A.B.C.D.E.F" or "C.D.E" (A = 1, B = 0,
   /// F = 255).
   [[nodiscard]] static std::optional<obis_code> parse(std::string_view text);
 };
 
 /// smartmeter-datacollector's test whether 6 bytes are an OBIS code: A < 10, B <= 64, D < 128.
-[[nodiscard]] bool looks_like_obis(std::span<const uint8_t> bytes) noexcept;
+[[nodiscard]] inline bool looks_like_obis(std::span<const uint8_t> bytes) noexcept {
+  return bytes.size() == 6 && bytes[0] < 10 && bytes[1] <= 64 && bytes[3] < 128;
+}
 
 /// COSEM date-time (12 bytes): year, month, day, weekday, hour, minute, second, hundredths,
 /// deviation (minutes, UTC = local + deviation; 0x8000 = unspecified), clock status.
@@ -81,7 +94,23 @@ struct cosem_datetime {
 };
 
 /// Decodes 12 date-time bytes (no validation of the field values).
-[[nodiscard]] std::optional<cosem_datetime> parse_datetime(std::span<const uint8_t> b) noexcept;
+[[nodiscard]] inline std::optional<cosem_datetime>
+parse_datetime(std::span<const uint8_t> b) noexcept {
+  if (b.size() != 12)
+    return std::nullopt;
+  cosem_datetime dt;
+  dt.year = static_cast<uint16_t>((b[0] << 8) | b[1]);
+  dt.month = b[2];
+  dt.day = b[3];
+  dt.weekday = b[4];
+  dt.hour = b[5];
+  dt.minute = b[6];
+  dt.second = b[7];
+  dt.hundredths = b[8];
+  dt.deviation = static_cast<int16_t>((b[9] << 8) | b[10]);
+  dt.status = b[11];
+  return dt;
+}
 
 /// Encodes a date-time into its 12 bytes.
 [[nodiscard]] std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept;
