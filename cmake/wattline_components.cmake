@@ -14,7 +14,8 @@ endforeach()
 add_library(wattline_components OBJECT ${wattline_component_sources})
 target_link_libraries(wattline_components PUBLIC wattline_runtime wattline_flags)
 foreach(core wattline_file_io wattline_dlms wattline_serial wattline_influxdb wattline_mqtt
-             wattline_tariff wattline_status wattline_sink_buffer)
+             wattline_tariff wattline_status wattline_sink_buffer
+             wattline_sink_buffer_config wattline_mqtt_config)
   if(TARGET ${core})
     target_link_libraries(wattline_components PUBLIC ${core})
   endif()

@@ -69,6 +69,9 @@ public:
   /// Counts an error of `kind` without failing (bad frame, rejected point...), logs it at a
   /// bounded rate.
   virtual void error(std::string_view kind, std::string message) = 0;
+  /// Counts `n` events of `kind` in the node's per-kind error metrics without logging, for
+  /// events that are not failures but must be visible (e.g. resends that may duplicate).
+  virtual void count(std::string_view kind, uint64_t n) = 0;
   /// Counts `n` records dropped (with a reason logged at a bounded rate).
   virtual void dropped(uint64_t n, std::string_view reason) = 0;
   /// Logs with the node id as prefix; repeated messages are rate-limited.

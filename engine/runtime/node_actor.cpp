@@ -117,6 +117,8 @@ struct node_runtime final : node_context {
     log::write_limited(log_level::warning, id(), kind, message);
   }
 
+  void count(std::string_view kind, uint64_t n) override { stats->add_error(kind, n); }
+
   void dropped(uint64_t n, std::string_view reason) override {
     stats->dropped.inc(n);
     log::write_limited(log_level::error, id(), "dropped:" + std::string{reason.substr(0, 24)},

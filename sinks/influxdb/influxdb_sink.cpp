@@ -16,6 +16,7 @@
 #include "engine/node_api.hpp"
 #include "engine/pipeline_spec.hpp"
 #include "engine/yaml_location.hpp"
+#include "sinks/buffer/buffer_config.hpp"
 #include "sinks/buffer/sink_buffer.hpp"
 #include "sinks/influxdb/backoff.hpp"
 #include "sinks/influxdb/batch.hpp"
@@ -50,30 +51,6 @@ struct timer_slot {
   bool wanted = false;
   bool armed = false;
 };
-
-/// Options of the `buffer:` map with their defaults.
-struct buffer_settings {
-  sb::buffer_type type = sb::buffer_type::memory;
-  uint64_t max_bytes = 64ull << 20;
-  sb::full_policy when_full = sb::full_policy::block;
-  bool fsync = false;
-};
-
-buffer_settings read_buffer_settings(const YAML::Node& node) {
-  buffer_settings s;
-  auto b = node["buffer"];
-  if (!b || !b.IsMap())
-    return s;
-  if (auto t = b["type"]; t && t.IsScalar())
-    s.type = sb::parse_buffer_type(t.Scalar()).value_or(s.type);
-  if (auto m = b["max_bytes"]; m && m.IsScalar())
-    s.max_bytes = m.as<uint64_t>(s.max_bytes);
-  if (auto w = b["when_full"]; w && w.IsScalar())
-    s.when_full = sb::parse_full_policy(w.Scalar()).value_or(s.when_full);
-  if (auto f = b["fsync"]; f && f.IsScalar())
-    s.fsync = f.as<bool>(false);
-  return s;
-}
 
 ib::writer_options writer_options_from(const node_spec& spec) {
   const auto& o = spec.opts;
@@ -280,8 +257,7 @@ private:
 
 class influxdb_sink final : public component_instance {
 public:
-  explicit influxdb_sink(const node_spec& spec)
-      : spec_(spec), buffer_settings_(read_buffer_settings(spec.opts.raw())) {
+  explicit influxdb_sink(const node_spec& spec) : spec_(spec) {
     const auto& o = spec.opts;
     batch_lines_ = static_cast<std::size_t>(o.integer("max_lines", 5000));
     batch_bytes_ = static_cast<std::size_t>(o.integer("max_bytes", 10'000'000));
@@ -307,13 +283,8 @@ public:
     dead_letter_path_ = dl_path.string();
     auto dl = std::make_unique<ib::dead_letter_file>(ib::dead_letter_options{dl_path, spec_.id});
 
-    sb::buffer_options bo;
-    bo.type = buffer_settings_.type;
-    bo.max_bytes = buffer_settings_.max_bytes;
-    bo.when_full = buffer_settings_.when_full;
-    bo.fsync = buffer_settings_.fsync;
-    if (bo.type == sb::buffer_type::disk)
-      bo.dir = std::filesystem::path(ctx.data_dir()) / "buffers" / spec_.id;
+    auto bo = sb::buffer_options_from(spec_.opts.raw(), ctx.data_dir(), spec_.id);
+    buffer_type_ = bo.type;
     buffer_ = sb::open_buffer(bo);
     const auto& rec = buffer_->recovered();
     if (rec.records > 0)
@@ -525,7 +496,7 @@ private:
     drained_ = true;
     auto left = buffer_->size();
     if (left > 0) {
-      if (buffer_settings_.type == sb::buffer_type::disk)
+      if (buffer_type_ == sb::buffer_type::disk)
         ctx.log(log_level::warning, std::to_string(left) +
                                         " records not delivered within drain_timeout_secs; kept "
                                         "in the disk buffer for the next start");
@@ -540,7 +511,7 @@ private:
   }
 
   node_spec spec_;
-  buffer_settings buffer_settings_;
+  sb::buffer_type buffer_type_ = sb::buffer_type::memory;
   std::size_t batch_lines_ = 5000;
   std::size_t batch_bytes_ = 10'000'000;
   std::chrono::milliseconds interval_{1000};
@@ -589,43 +560,7 @@ void check_influxdb(const YAML::Node& node, const options& opts, const std::stri
     diags.error("'retention_duration' needs a 'retention_policy' to create",
                 at("retention_duration"));
 
-  auto b = node["buffer"];
-  if (!b)
-    return;
-  if (!b.IsMap()) {
-    diags.error("option 'buffer' must be a map", location_of(b, file),
-                "e.g. buffer: { type: disk, max_bytes: 104857600, when_full: drop_oldest }");
-    return;
-  }
-  for (auto it = b.begin(); it != b.end(); ++it) {
-    const auto key = it->first.Scalar();
-    const auto& v = it->second;
-    auto where = location_of(it->first, file);
-    if (!v.IsScalar()) {
-      diags.error("buffer option '" + key + "' must be a scalar", location_of(v, file));
-      continue;
-    }
-    if (key == "type") {
-      if (!sb::parse_buffer_type(v.Scalar()))
-        diags.error("buffer type must be 'memory' or 'disk', not '" + v.Scalar() + "'",
-                    location_of(v, file));
-    } else if (key == "when_full") {
-      if (!sb::parse_full_policy(v.Scalar()))
-        diags.error("buffer when_full must be 'block' or 'drop_oldest', not '" + v.Scalar() + "'",
-                    location_of(v, file));
-    } else if (key == "max_bytes") {
-      int64_t n = 0;
-      if (!YAML::convert<int64_t>::decode(v, n) || n < 1024)
-        diags.error("buffer max_bytes must be an integer of at least 1024", location_of(v, file));
-    } else if (key == "fsync") {
-      bool f = false;
-      if (!YAML::convert<bool>::decode(v, f))
-        diags.error("buffer fsync must be true or false", location_of(v, file));
-    } else {
-      diags.error("unknown buffer option '" + key + "'", where,
-                  "valid: type, max_bytes, when_full, fsync");
-    }
-  }
+  sb::check_buffer_option(node, file, diags);
 }
 
 component_descriptor describe_influxdb_sink() {
@@ -713,13 +648,7 @@ component_descriptor describe_influxdb_sink() {
        .default_value = "5",
        .min = 0,
        .max = 3600},
-      {.name = "buffer",
-       .type = option_type::any,
-       .doc = "Per-sink buffer: { type: memory | disk, max_bytes: 67108864, when_full: block | "
-              "drop_oldest, fsync: false }. disk is a write-ahead log in "
-              "<data_dir>/buffers/<sink id>/ that survives restarts and kill -9. block holds the "
-              "input (and so slows the sources and every sink they feed); drop_oldest or disk "
-              "keep other sinks flowing while this one is down."},
+      sb::buffer_option_spec(),
   };
   d.check = check_influxdb;
   d.make = [](const node_spec& s) { return std::make_unique<influxdb_sink>(s); };

@@ -14,7 +14,7 @@ bool outbox::push(message m) {
   return true;
 }
 
-size_t outbox::pump(client& c) {
+size_t outbox::pump(client& c, std::vector<uint64_t>* invalid_tags) {
   size_t sent = 0;
   while (!pending_.empty()) {
     message& m = pending_.front();
@@ -22,6 +22,8 @@ size_t outbox::pump(client& c) {
     if (!r) {
       if (r.error == publish_error::invalid) {
         ++stats_.invalid;
+        if (invalid_tags != nullptr)
+          invalid_tags->push_back(m.tag);
         pending_.pop_front();
         continue;
       }

@@ -13,6 +13,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 namespace wattline::mqtt {
 
@@ -50,8 +51,10 @@ public:
   bool push(message m);
 
   /// Publishes pending messages in order until the client refuses one (not connected, window
-  /// full, stopped); returns how many were handed over.
-  size_t pump(client& c);
+  /// full, stopped); returns how many were handed over. Messages the client calls invalid (bad
+  /// topic) leave the outbox, counted in `invalid`; their tags are appended to `invalid_tags`
+  /// when given, so that the owner can account for them.
+  size_t pump(client& c, std::vector<uint64_t>* invalid_tags = nullptr);
 
   /// Applies a delivery report from `c`: delivered messages leave, failed ones go back to the
   /// front of the queue (published again by the next `pump`).

@@ -457,6 +457,7 @@ struct test_subscriber::state {
         m.payload = body.substr(pos);
         m.qos = qos;
         m.retained = (h & 0x01) != 0;
+        m.duplicate = (h & 0x08) != 0;
         bool deliver = true;
         if (qos == 2) {
           deliver = !qos2_pending[id];

@@ -126,6 +126,9 @@ struct received_message {
   int qos = 0;
   /// Retained flag.
   bool retained = false;
+  /// DUP flag: the broker delivers this message again (its earlier delivery was not
+  /// acknowledged, e.g. the connection dropped), so it may be a duplicate.
+  bool duplicate = false;
 };
 
 /// A minimal MQTT 3.1.1 subscriber written on plain sockets (independent of Paho and of

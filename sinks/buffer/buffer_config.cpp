@@ -1,0 +1,76 @@
+#include "sinks/buffer/buffer_config.hpp"
+
+#include "engine/yaml_location.hpp"
+
+namespace wattline::sink_buffer {
+
+option_spec buffer_option_spec() {
+  return {.name = "buffer",
+          .type = option_type::any,
+          .doc = "Per-sink buffer: { type: memory | disk, max_bytes: 67108864, when_full: block | "
+                 "drop_oldest, fsync: false }. disk is a write-ahead log in "
+                 "<data_dir>/buffers/<sink id>/ that survives restarts and kill -9. block holds "
+                 "the input (and so slows the sources and every sink they feed); drop_oldest or "
+                 "disk keep other sinks flowing while this one is down."};
+}
+
+void check_buffer_option(const YAML::Node& node, const std::string& file, diagnostics& diags) {
+  auto b = node["buffer"];
+  if (!b)
+    return;
+  if (!b.IsMap()) {
+    diags.error("option 'buffer' must be a map", location_of(b, file),
+                "e.g. buffer: { type: disk, max_bytes: 104857600, when_full: drop_oldest }");
+    return;
+  }
+  for (const auto& kv : b) {
+    const auto key = kv.first.Scalar();
+    const auto& v = kv.second;
+    auto where = location_of(kv.first, file);
+    if (!v.IsScalar()) {
+      diags.error("buffer option '" + key + "' must be a scalar", location_of(v, file));
+      continue;
+    }
+    if (key == "type") {
+      if (!parse_buffer_type(v.Scalar()))
+        diags.error("buffer type must be 'memory' or 'disk', not '" + v.Scalar() + "'",
+                    location_of(v, file));
+    } else if (key == "when_full") {
+      if (!parse_full_policy(v.Scalar()))
+        diags.error("buffer when_full must be 'block' or 'drop_oldest', not '" + v.Scalar() + "'",
+                    location_of(v, file));
+    } else if (key == "max_bytes") {
+      int64_t n = 0;
+      if (!YAML::convert<int64_t>::decode(v, n) || n < 1024)
+        diags.error("buffer max_bytes must be an integer of at least 1024", location_of(v, file));
+    } else if (key == "fsync") {
+      bool f = false;
+      if (!YAML::convert<bool>::decode(v, f))
+        diags.error("buffer fsync must be true or false", location_of(v, file));
+    } else {
+      diags.error("unknown buffer option '" + key + "'", where,
+                  "valid: type, max_bytes, when_full, fsync");
+    }
+  }
+}
+
+buffer_options buffer_options_from(const YAML::Node& node, const std::filesystem::path& data_dir,
+                                   const std::string& node_id) {
+  buffer_options s;
+  auto b = node["buffer"];
+  if (b && b.IsMap()) {
+    if (auto t = b["type"]; t && t.IsScalar())
+      s.type = parse_buffer_type(t.Scalar()).value_or(s.type);
+    if (auto m = b["max_bytes"]; m && m.IsScalar())
+      s.max_bytes = m.as<uint64_t>(s.max_bytes);
+    if (auto w = b["when_full"]; w && w.IsScalar())
+      s.when_full = parse_full_policy(w.Scalar()).value_or(s.when_full);
+    if (auto f = b["fsync"]; f && f.IsScalar())
+      s.fsync = f.as<bool>(false);
+  }
+  if (s.type == buffer_type::disk)
+    s.dir = data_dir / "buffers" / node_id;
+  return s;
+}
+
+} // namespace wattline::sink_buffer

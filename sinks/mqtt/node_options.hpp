@@ -1,0 +1,45 @@
+#pragma once
+
+// The broker connection options shared by the `mqtt` sink and the `mqtt` source: declared once
+// (name, type, doc, default), checked at load time with located diagnostics, and converted into
+// `client_options`. No CAF include.
+
+#include "engine/component.hpp"
+#include "sinks/mqtt/format.hpp"
+#include "sinks/mqtt/options.hpp"
+
+#include <string>
+#include <vector>
+
+namespace wattline::mqtt {
+
+/// The connection options: url, protocol, client_id, username, password, keepalive_secs,
+/// clean_session, qos, TLS files, verify_hostname, insecure_skip_verify, reconnect and connect
+/// timing, max_inflight.
+[[nodiscard]] std::vector<option_spec> connection_option_specs();
+
+/// The `format` option (smdc, json, value) with `default_format`, and the `topic` template
+/// option documented for a sink (`for_sink`) or a source.
+[[nodiscard]] std::vector<option_spec> format_option_specs(payload_format default_format,
+                                                           bool for_sink);
+
+/// Checks the connection options beyond their declared types: the URL (scheme, host, port, no
+/// credentials), TLS file combinations, TLS options on a plain URL, insecure_skip_verify.
+void check_connection_options(const YAML::Node& node, const options& opts, const std::string& file,
+                              diagnostics& diags);
+
+/// Checks `format` and `topic` (the template parses; per-field formats need `{field}` when
+/// `need_field`).
+void check_format_options(const YAML::Node& node, const options& opts, const std::string& file,
+                          diagnostics& diags, bool need_field);
+
+/// The client options of a node.
+[[nodiscard]] client_options client_options_from(const options& opts);
+
+/// The payload format of a node (`fallback` when missing or unknown).
+[[nodiscard]] payload_format format_from(const options& opts, payload_format fallback);
+
+/// The topic template of a node: the `topic` option, or the format's default.
+[[nodiscard]] std::string topic_text_from(const options& opts, payload_format format);
+
+} // namespace wattline::mqtt
