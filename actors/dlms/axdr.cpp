@@ -238,8 +238,9 @@ axdr_status parse_desc(std::span<const uint8_t> in, size_t& pos, type_desc& d, i
 axdr_status parse_untagged(std::span<const uint8_t> in, size_t& pos, const type_desc& d,
                            std::vector<data_node>& out, int depth);
 
-axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type,
-                        std::vector<data_node>& out, int depth) {
+// Flattened: the vector appends and length reads of every node are inlined into the walk.
+[[gnu::flatten]] axdr_status parse_value(std::span<const uint8_t> in, size_t& pos, data_type type,
+                                         std::vector<data_node>& out, int depth) {
   if (depth > axdr_max_depth || out.size() >= axdr_max_nodes)
     return axdr_status::malformed;
   const size_t index = out.size();
