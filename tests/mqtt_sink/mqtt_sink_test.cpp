@@ -164,6 +164,94 @@ TEST_F(MqttSink, JsonRecordsRoundTripThroughBrokerIntoMqttSource) {
   EXPECT_EQ(got[499]["time"], "2026-03-01T00:08:19Z");
 }
 
+TEST_F(MqttSink, Mqtt5SharedSubscriptionSpreadsQos2MessagesOverTwoSourceProcesses) {
+  mosquitto_server broker;
+  auto receiver = [&](const std::filesystem::path& out) {
+    return run("sources:\n  sub:\n    type: mqtt\n    protocol: \"5\"\n    url: " + broker.url() +
+               "\n    qos: 2\n    format: json\n    topics: [\"$share/workers/wattline/#\"]\n"
+               "sinks:\n  out:\n    type: file\n    inputs: [sub]\n    path: " +
+               out.string() + "\n    format: jsonl\n");
+  };
+  auto out1 = dir / "r1.jsonl", out2 = dir / "r2.jsonl";
+  auto r1 = receiver(out1);
+  auto r2 = receiver(out2);
+  for (auto* r : {r1.get(), r2.get()})
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return r->log().find("subscribed to $share/workers/wattline/#") != std::string::npos;
+        },
+        20s))
+        << r->log();
+  constexpr int n = 400;
+  write_records(dir / "in.jsonl", n);
+  auto sender = run(source(dir / "in.jsonl") + "sinks:\n" +
+                    mqtt_sink(broker.url(), "    protocol: \"5\"\n    qos: 2\n    format: json\n"));
+  ASSERT_EQ(sender->wait(60s), 0) << sender->log();
+  ASSERT_TRUE(wait_until([&] { return count_lines(out1) + count_lines(out2) >= n; }, 20s))
+      << count_lines(out1) << " + " << count_lines(out2) << "\n"
+      << r1->log() << r2->log();
+  for (auto* r : {r1.get(), r2.get()}) {
+    r->signal(SIGTERM);
+    EXPECT_EQ(r->wait(20s), 0) << r->log();
+  }
+  // Each record reached exactly one of the two processes, and both got a share.
+  std::multiset<int64_t> seen;
+  for (const auto& f : {out1, out2}) {
+    std::ifstream in(f);
+    for (std::string line; std::getline(in, line);)
+      seen.insert(json::parse(line)["fields"]["seq"].get<int64_t>());
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(n));
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), static_cast<std::size_t>(n));
+  EXPECT_GT(count_lines(out1), 0u);
+  EXPECT_GT(count_lines(out2), 0u);
+}
+
+TEST_F(MqttSink, MqttSourceCountsMalformedMessagesAndKeepsDecoding) {
+  mosquitto_server broker;
+  auto out = dir / "received.jsonl";
+  auto receiver = run("sources:\n  sub:\n    type: mqtt\n    url: " + broker.url() +
+                      "\n    format: value\n    topic: home/{tags.room}/{field}\n"
+                      "    name: climate\n    topics: [\"home/#\"]\n"
+                      "sinks:\n  out:\n    type: file\n    inputs: [sub]\n    path: " +
+                      out.string() + "\n    format: jsonl\n");
+  ASSERT_TRUE(wait_until(
+      [&] { return receiver->log().find("subscribed to home/#") != std::string::npos; }, 20s))
+      << receiver->log();
+  mqtt::client_options co;
+  co.url = broker.url();
+  auto pub = mqtt::client::create(co, {});
+  ASSERT_TRUE(pub);
+  pub->start();
+  ASSERT_TRUE(pub->wait_connected(10s));
+  for (auto [topic, payload] :
+       std::vector<std::pair<std::string, std::string>>{{"home/too/many/levels", "1"},
+                                                        {"home/kitchen/temperature", "21.5"},
+                                                        {"home/kitchen/occupied", "true"}}) {
+    mqtt::message m;
+    m.topic = topic;
+    m.payload = payload;
+    ASSERT_TRUE(pub->publish(m));
+  }
+  ASSERT_TRUE(pub->wait_idle(10s));
+  pub->stop();
+  ASSERT_TRUE(wait_until([&] { return count_lines(out) >= 2; }, 20s)) << receiver->log();
+  receiver->signal(SIGTERM);
+  ASSERT_EQ(receiver->wait(20s), 0) << receiver->log();
+  std::ifstream in(out);
+  std::string l1, l2;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  auto a = json::parse(l1), b = json::parse(l2);
+  EXPECT_EQ(a["name"], "climate");
+  EXPECT_EQ(a["tags"]["room"], "kitchen");
+  EXPECT_EQ(a["fields"]["temperature"], 21.5);
+  EXPECT_EQ(b["fields"]["occupied"], true);
+  auto log = receiver->log();
+  EXPECT_NE(log.find("home/too/many/levels ignored"), std::string::npos) << log;
+  EXPECT_NE(log.find("errors=1 "), std::string::npos) << log;
+}
+
 TEST_F(MqttSink, BrokerStoppedTenSecondsMidStreamLosesNothing) {
   mosquitto_server broker; // persistence on: the subscriber's session survives the restart
   auto o = sub(broker, {"smartmeter/m1/seq"});
