@@ -2,6 +2,8 @@
 
 #include "engine/yaml_location.hpp"
 
+#include <filesystem>
+
 namespace wattline::mqtt {
 
 std::vector<option_spec> connection_option_specs() {
@@ -119,6 +121,15 @@ void check_connection_options(const YAML::Node& node, const options& opts, const
       diags.warning(std::string{"'"} + key + "' is ignored: the url is not ssl:// or mqtts://",
                     at(key));
   }
+  for (const char* key : {"ca_file", "cert_file", "key_file"}) {
+    auto path = opts.str(key);
+    std::error_code ec;
+    if (!path.empty() && tls && !std::filesystem::is_regular_file(path, ec))
+      diags.error(std::string{"'"} + key + "' " + path + " is not a readable file", at(key),
+                  "paths are relative to the working directory");
+  }
+  if (auto d = opts.str("ca_dir"); !d.empty() && tls && !std::filesystem::is_directory(d))
+    diags.error("'ca_dir' " + d + " is not a directory", at("ca_dir"));
   if (!opts.str("key_file").empty() && opts.str("cert_file").empty())
     diags.error("'key_file' needs a 'cert_file'", at("key_file"));
   if (opts.boolean("insecure_skip_verify"))
