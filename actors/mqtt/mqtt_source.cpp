@@ -87,25 +87,7 @@ public:
         drain(c);
       });
     };
-    cb.on_subscription = [mailbox](const mq::subscription_report& r) {
-      mailbox->post([r](node_context& c) {
-        if (r.ok)
-          c.log(log_level::info,
-                "subscribed to " + r.filter + " (QoS " + std::to_string(r.granted_qos) + ")");
-        else
-          c.error("subscribe", "subscription to " + r.filter + " refused: " + r.error);
-      });
-    };
-    cb.on_log = [mailbox](mq::log_level level, const std::string& text) {
-      if (level == mq::log_level::debug)
-        return;
-      mailbox->post([level, text](node_context& c) {
-        c.log(level == mq::log_level::error     ? log_level::error
-              : level == mq::log_level::warning ? log_level::warning
-                                                : log_level::info,
-              text);
-      });
-    };
+    mq::forward_logs_and_subscriptions(cb, mailbox);
     std::string err;
     client_ = mq::client::create(std::move(copts), std::move(cb), &err);
     if (!client_) {
@@ -187,14 +169,10 @@ private:
       ctx.set_detail("subscribed at " + url_);
       break;
     case mq::connection_event::kind::connect_failed:
-    case mq::connection_event::kind::connection_lost: {
+    case mq::connection_event::kind::connection_lost:
       failing_ = true;
-      const bool lost = ev.what == mq::connection_event::kind::connection_lost;
-      auto text = ev.detail + "; retry in " + std::to_string(ev.retry_in.count()) + " ms";
-      ctx.error(lost ? "connection_lost" : "connect", text);
-      ctx.set_detail((lost ? "connection lost: " : "cannot connect: ") + text);
+      mq::report_connection_problem(ev, {}, ctx);
       break;
-    }
     }
   }
 

@@ -73,4 +73,35 @@ buffer_options buffer_options_from(const YAML::Node& node, const std::filesystem
   return s;
 }
 
+std::unique_ptr<record_buffer> open_and_report(const buffer_options& opts, node_context& ctx) {
+  auto buffer = open_buffer(opts);
+  const auto& rec = buffer->recovered();
+  if (rec.records > 0)
+    ctx.log(log_level::info, "disk buffer " + opts.dir.string() + ": " +
+                                 std::to_string(rec.records) +
+                                 " records from before the last stop will be delivered");
+  if (rec.truncated_bytes > 0 || rec.corrupt_entries > 0)
+    ctx.error("buffer_corrupt", "disk buffer " + opts.dir.string() + ": cut " +
+                                    std::to_string(rec.truncated_bytes) +
+                                    " bytes of a torn or corrupt tail, skipped " +
+                                    std::to_string(rec.corrupt_entries) + " corrupt entries");
+  return buffer;
+}
+
+void report_undelivered(const record_buffer& buffer, buffer_type type, node_context& ctx) {
+  auto left = buffer.size();
+  if (left == 0)
+    return;
+  if (type == buffer_type::disk) {
+    ctx.log(log_level::warning, std::to_string(left) +
+                                    " records not delivered within drain_timeout_secs; kept in "
+                                    "the disk buffer for the next start");
+    return;
+  }
+  ctx.log(log_level::error, std::to_string(left) +
+                                " records not delivered within drain_timeout_secs are lost "
+                                "(memory buffer; use buffer type disk to keep them)");
+  ctx.dropped(left, "not delivered within drain_timeout_secs (memory buffer)");
+}
+
 } // namespace wattline::sink_buffer

@@ -5,6 +5,7 @@
 // `buffer_options`. Declared once here so that the sinks stay identical. No CAF include.
 
 #include "engine/component.hpp"
+#include "engine/node_api.hpp"
 #include "sinks/buffer/sink_buffer.hpp"
 
 #include <filesystem>
@@ -23,5 +24,14 @@ void check_buffer_option(const YAML::Node& node, const std::string& file, diagno
 [[nodiscard]] buffer_options buffer_options_from(const YAML::Node& node,
                                                  const std::filesystem::path& data_dir,
                                                  const std::string& node_id);
+
+/// Opens the buffer of `opts` for a sink and reports what a disk buffer recovered from before
+/// the last stop (an info line) or had to cut (a `buffer_corrupt` error). Throws as open_buffer.
+[[nodiscard]] std::unique_ptr<record_buffer> open_and_report(const buffer_options& opts,
+                                                             node_context& ctx);
+
+/// At the drain deadline: reports the records `buffer` still holds, kept for the next start
+/// (disk, a warning) or lost (memory, an error and counted as dropped).
+void report_undelivered(const record_buffer& buffer, buffer_type type, node_context& ctx);
 
 } // namespace wattline::sink_buffer

@@ -285,17 +285,7 @@ public:
 
     auto bo = sb::buffer_options_from(spec_.opts.raw(), ctx.data_dir(), spec_.id);
     buffer_type_ = bo.type;
-    buffer_ = sb::open_buffer(bo);
-    const auto& rec = buffer_->recovered();
-    if (rec.records > 0)
-      ctx.log(log_level::info, "disk buffer " + bo.dir.string() + ": " +
-                                   std::to_string(rec.records) +
-                                   " records from before the last stop will be delivered");
-    if (rec.truncated_bytes > 0 || rec.corrupt_entries > 0)
-      ctx.error("buffer_corrupt", "disk buffer " + bo.dir.string() + ": cut " +
-                                      std::to_string(rec.truncated_bytes) +
-                                      " bytes of a torn or corrupt tail, skipped " +
-                                      std::to_string(rec.corrupt_entries) + " corrupt entries");
+    buffer_ = sb::open_and_report(bo, ctx);
 
     auto mailbox = ctx.mailbox();
     // Capturing `this` is safe: a post runs only while this instance is the node's current one.
@@ -494,19 +484,7 @@ private:
   /// The drain deadline passed with records left.
   void finish_drain(node_context& ctx) {
     drained_ = true;
-    auto left = buffer_->size();
-    if (left > 0) {
-      if (buffer_type_ == sb::buffer_type::disk)
-        ctx.log(log_level::warning, std::to_string(left) +
-                                        " records not delivered within drain_timeout_secs; kept "
-                                        "in the disk buffer for the next start");
-      else {
-        ctx.log(log_level::error, std::to_string(left) +
-                                      " records not delivered within drain_timeout_secs are lost "
-                                      "(memory buffer; use buffer type disk to keep them)");
-        ctx.dropped(left, "not delivered within drain_timeout_secs (memory buffer)");
-      }
-    }
+    sb::report_undelivered(*buffer_, buffer_type_, ctx);
     ctx.drained();
   }
 

@@ -89,17 +89,7 @@ public:
   void start(node_context& ctx) override {
     auto bo = sb::buffer_options_from(spec_.opts.raw(), ctx.data_dir(), spec_.id);
     buffer_type_ = bo.type;
-    buffer_ = sb::open_buffer(bo);
-    const auto& rec = buffer_->recovered();
-    if (rec.records > 0)
-      ctx.log(log_level::info, "disk buffer " + bo.dir.string() + ": " +
-                                   std::to_string(rec.records) +
-                                   " records from before the last stop will be delivered");
-    if (rec.truncated_bytes > 0 || rec.corrupt_entries > 0)
-      ctx.error("buffer_corrupt", "disk buffer " + bo.dir.string() + ": cut " +
-                                      std::to_string(rec.truncated_bytes) +
-                                      " bytes of a torn or corrupt tail, skipped " +
-                                      std::to_string(rec.corrupt_entries) + " corrupt entries");
+    buffer_ = sb::open_and_report(bo, ctx);
 
     auto copts = mq::client_options_from(spec_.opts);
     copts.max_inflight = static_cast<std::size_t>(spec_.opts.integer("max_inflight", 20));
@@ -133,22 +123,7 @@ public:
     cb.on_message = [this, mailbox](mq::incoming_message&& m) {
       mailbox->post([this, m = std::move(m)](node_context& c) { received(m, c); });
     };
-    cb.on_subscription = [mailbox](const mq::subscription_report& r) {
-      if (!r.ok)
-        mailbox->post([r](node_context& c) {
-          c.error("subscribe", "subscription to " + r.filter + " refused: " + r.error);
-        });
-    };
-    cb.on_log = [mailbox](mq::log_level level, const std::string& text) {
-      if (level == mq::log_level::debug)
-        return;
-      mailbox->post([level, text](node_context& c) {
-        c.log(level == mq::log_level::error     ? log_level::error
-              : level == mq::log_level::warning ? log_level::warning
-                                                : log_level::info,
-              text);
-      });
-    };
+    mq::forward_logs_and_subscriptions(cb, mailbox);
     std::string err;
     client_ = mq::client::create(std::move(copts), std::move(cb), &err);
     if (!client_) {
@@ -355,15 +330,11 @@ private:
       fill(ctx);
       break;
     case mq::connection_event::kind::connect_failed:
-    case mq::connection_event::kind::connection_lost: {
+    case mq::connection_event::kind::connection_lost:
       failing_ = true;
-      const bool lost = ev.what == mq::connection_event::kind::connection_lost;
-      auto text = ev.detail + "; " + std::to_string(outbox_.size()) + " messages kept, retry in " +
-                  std::to_string(ev.retry_in.count()) + " ms";
-      ctx.error(lost ? "connection_lost" : "connect", text);
-      ctx.set_detail((lost ? "connection lost: " : "cannot connect: ") + text);
+      mq::report_connection_problem(ev, "; " + std::to_string(outbox_.size()) + " messages kept",
+                                    ctx);
       break;
-    }
     }
   }
 
@@ -384,19 +355,8 @@ private:
   void finish_drain(node_context& ctx) {
     drained_ = true;
     log_totals(ctx);
-    auto left = buffer_ ? buffer_->size() : 0;
-    if (left > 0) {
-      if (buffer_type_ == sb::buffer_type::disk)
-        ctx.log(log_level::warning, std::to_string(left) +
-                                        " records not delivered within drain_timeout_secs; kept "
-                                        "in the disk buffer for the next start");
-      else {
-        ctx.log(log_level::error, std::to_string(left) +
-                                      " records not delivered within drain_timeout_secs are lost "
-                                      "(memory buffer; use buffer type disk to keep them)");
-        ctx.dropped(left, "not delivered within drain_timeout_secs (memory buffer)");
-      }
-    }
+    if (buffer_)
+      sb::report_undelivered(*buffer_, buffer_type_, ctx);
     ctx.drained();
   }
 

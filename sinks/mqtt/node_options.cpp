@@ -195,4 +195,35 @@ std::string topic_text_from(const options& opts, payload_format format) {
   return t.empty() ? std::string{default_topic_template(format)} : t;
 }
 
+void forward_logs_and_subscriptions(client_callbacks& cb,
+                                    const std::shared_ptr<node_mailbox>& mailbox) {
+  cb.on_subscription = [mailbox](const subscription_report& r) {
+    mailbox->post([r](node_context& c) {
+      if (r.ok)
+        c.log(wattline::log_level::info,
+              "subscribed to " + r.filter + " (QoS " + std::to_string(r.granted_qos) + ")");
+      else
+        c.error("subscribe", "subscription to " + r.filter + " refused: " + r.error);
+    });
+  };
+  cb.on_log = [mailbox](log_level level, const std::string& text) {
+    if (level == log_level::debug)
+      return;
+    mailbox->post([level, text](node_context& c) {
+      c.log(level == log_level::error     ? wattline::log_level::error
+            : level == log_level::warning ? wattline::log_level::warning
+                                          : wattline::log_level::info,
+            text);
+    });
+  };
+}
+
+void report_connection_problem(const connection_event& ev, const std::string& extra,
+                               node_context& ctx) {
+  const bool lost = ev.what == connection_event::kind::connection_lost;
+  auto text = ev.detail + extra + "; retry in " + std::to_string(ev.retry_in.count()) + " ms";
+  ctx.error(lost ? "connection_lost" : "connect", text);
+  ctx.set_detail((lost ? "connection lost: " : "cannot connect: ") + text);
+}
+
 } // namespace wattline::mqtt

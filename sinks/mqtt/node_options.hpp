@@ -5,6 +5,8 @@
 // `client_options`. No CAF include.
 
 #include "engine/component.hpp"
+#include "engine/node_api.hpp"
+#include "sinks/mqtt/client.hpp"
 #include "sinks/mqtt/format.hpp"
 #include "sinks/mqtt/options.hpp"
 
@@ -41,5 +43,17 @@ void check_format_options(const YAML::Node& node, const options& opts, const std
 
 /// The topic template of a node: the `topic` option, or the format's default.
 [[nodiscard]] std::string topic_text_from(const options& opts, payload_format format);
+
+/// Sets `cb.on_log` and `cb.on_subscription` to forward to the node through `mailbox`: client
+/// log lines (debug dropped) to the node's log, refused subscriptions as errors of kind
+/// `subscribe`, granted ones as info lines "subscribed to <filter> (QoS n)".
+void forward_logs_and_subscriptions(client_callbacks& cb,
+                                    const std::shared_ptr<node_mailbox>& mailbox);
+
+/// Reports a failed connect attempt or a lost connection: an error of kind `connect` or
+/// `connection_lost` (the client's sentence naming the broker, `extra`, the retry delay) and the
+/// node's state detail.
+void report_connection_problem(const connection_event& ev, const std::string& extra,
+                               node_context& ctx);
 
 } // namespace wattline::mqtt

@@ -20,11 +20,6 @@ namespace {
 
 const std::string wattline_bin = std::string(WATTLINE_BINARY_DIR) + "/wattline";
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
 /// Writes `n` jsonl records with a `seq` field 0..n-1, one microsecond apart.
 void write_records(const std::filesystem::path& p, int n) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -43,10 +38,6 @@ std::vector<std::string> read_lines(const std::filesystem::path& p) {
     if (!line.empty())
       lines.push_back(line);
   return lines;
-}
-
-std::size_t count_lines(const std::filesystem::path& p) {
-  return read_lines(p).size();
 }
 
 /// The `seq` values in a jsonl output file, in file order.

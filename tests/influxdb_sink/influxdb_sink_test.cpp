@@ -25,11 +25,6 @@ namespace {
 const std::string wattline_bin = std::string(WATTLINE_BINARY_DIR) + "/wattline";
 constexpr int64_t base_ns = 1'772'323'200'000'000'000; // 2026-03-01T00:00:00Z
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
 /// Writes `n` jsonl records of measurement `power` with distinct nanosecond timestamps and one
 /// field of each type: seq (integer), watts (float, seq + 0.25), on (bool), state (string).
 void write_records(const std::filesystem::path& p, int n) {
@@ -38,16 +33,6 @@ void write_records(const std::filesystem::path& p, int n) {
     out << R"({"name":"power","time":)" << (base_ns + int64_t{i} * 1000 + 7)
         << R"(,"tags":{"meter":"m1"},"fields":{"seq":)" << i << R"(,"watts":)" << i << ".25"
         << R"(,"on":)" << (i % 2 == 0 ? "true" : "false") << R"(,"state":"s)" << i << "\"}}\n";
-}
-
-std::size_t count_lines(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::size_t n = 0;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty())
-      ++n;
-  return n;
 }
 
 /// Total size of the files below `dir` (0 when missing).
@@ -64,23 +49,14 @@ uint64_t dir_bytes(const std::filesystem::path& dir) {
 class InfluxdbSink : public ::testing::Test {
 protected:
   temp_dir dir;
-  int runs = 0;
+  pipeline_runner runner{dir.path()};
 
-  /// Starts `wattline run` on a pipeline text; each run logs to its own file.
   std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {}) {
-    auto file = dir / ("p" + std::to_string(++runs) + ".yaml");
-    write_file(file, yaml);
-    std::vector<std::string> argv{wattline_bin, "run",        "--status-address",
-                                  "off",        "--data-dir", (dir / "data").string(),
-                                  file.string()};
-    return std::make_unique<child_process>(argv, dir / ("wattline" + std::to_string(runs) + ".log"),
-                                           std::move(env));
+    return runner.run(yaml, std::move(env));
   }
 
-  /// A file source over `input` (finite unless `extra` says otherwise).
-  std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
-    return "sources:\n  in:\n    type: file\n    path: " + input.string() +
-           "\n    format: jsonl\n    progress: false\n" + extra;
+  static std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
+    return pipeline_runner::jsonl_source(input, extra);
   }
 
   /// An influxdb sink named `isink` fed by `in`; `extra` lines are indented options.
@@ -292,11 +268,12 @@ TEST_F(InfluxdbSink, DownSinkWithDropOldestOrDiskBufferNeverStallsFileSink) {
   db.stop();
   constexpr int n = 30000;
   write_records(dir / "in.jsonl", n);
+  int runs = 0;
   for (std::string buffer :
        {"{ type: memory, max_bytes: 65536, when_full: drop_oldest }",
         "{ type: disk, max_bytes: 1048576, when_full: drop_oldest }", "{ type: disk }"}) {
     SCOPED_TRACE(buffer);
-    auto out = dir / ("out" + std::to_string(runs) + ".jsonl");
+    auto out = dir / ("out" + std::to_string(++runs) + ".jsonl");
     auto proc =
         run(source(dir / "in.jsonl") + "sinks:\n" +
             influx_sink(db, "    drain_timeout_secs: 1\n    buffer: " + buffer + "\n") +

@@ -28,11 +28,6 @@ using json = nlohmann::json;
 const std::string wattline_bin = std::string(WATTLINE_BINARY_DIR) + "/wattline";
 constexpr int64_t base_ns = 1'772'323'200'000'000'000; // 2026-03-01T00:00:00Z
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
 /// `n` jsonl records `power` of meter `m1`, one per second: seq (integer) and P (float, W, with
 /// an OBIS code).
 void write_records(const std::filesystem::path& p, int n) {
@@ -42,15 +37,6 @@ void write_records(const std::filesystem::path& p, int n) {
         << R"(,"tags":{"meter":"m1"},"fields":{"seq":)" << i << R"(,"P":)" << i << ".5"
         << R"(},"meta":{"P":{"unit":"W","obis":"1-0:1.7.0*255"}}})"
         << "\n";
-}
-
-std::size_t count_lines(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::size_t n = 0;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty())
-      ++n;
-  return n;
 }
 
 /// The seq values of smdc messages on smartmeter/m1/seq.
@@ -65,21 +51,14 @@ std::multiset<int> seqs(const std::vector<received_message>& msgs) {
 class MqttSink : public ::testing::Test {
 protected:
   temp_dir dir;
-  int runs = 0;
+  pipeline_runner runner{dir.path()};
 
   std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {}) {
-    auto file = dir / ("p" + std::to_string(++runs) + ".yaml");
-    write_file(file, yaml);
-    std::vector<std::string> argv{wattline_bin, "run",        "--status-address",
-                                  "off",        "--data-dir", (dir / "data").string(),
-                                  file.string()};
-    return std::make_unique<child_process>(argv, dir / ("wattline" + std::to_string(runs) + ".log"),
-                                           std::move(env));
+    return runner.run(yaml, std::move(env));
   }
 
-  std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
-    return "sources:\n  in:\n    type: file\n    path: " + input.string() +
-           "\n    format: jsonl\n    progress: false\n" + extra;
+  static std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
+    return pipeline_runner::jsonl_source(input, extra);
   }
 
   /// An mqtt sink named `msink` fed by `in`; `extra` lines are indented options.

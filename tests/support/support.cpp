@@ -138,6 +138,41 @@ std::string child_process::log() const {
   return read_file(log_file_);
 }
 
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::size_t count_lines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      ++n;
+  return n;
+}
+
+std::unique_ptr<child_process> pipeline_runner::run(const std::string& yaml,
+                                                    std::vector<std::string> env) {
+  auto file = dir_ / ("p" + std::to_string(++runs_) + ".yaml");
+  write_file(file, yaml);
+  std::vector<std::string> argv{std::string(WATTLINE_BINARY_DIR) + "/wattline",
+                                "run",
+                                "--status-address",
+                                "off",
+                                "--data-dir",
+                                (dir_ / "data").string(),
+                                file.string()};
+  return std::make_unique<child_process>(argv, dir_ / ("wattline" + std::to_string(runs_) + ".log"),
+                                         std::move(env));
+}
+
+std::string pipeline_runner::jsonl_source(const std::filesystem::path& input,
+                                          const std::string& extra) {
+  return "sources:\n  in:\n    type: file\n    path: " + input.string() +
+         "\n    format: jsonl\n    progress: false\n" + extra;
+}
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream ss;

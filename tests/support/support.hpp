@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,32 @@ private:
 
 /// Reads a whole file; empty when missing.
 std::string read_file(const std::filesystem::path& p);
+
+/// Writes (replaces) a whole file.
+void write_file(const std::filesystem::path& p, const std::string& text);
+
+/// Number of non-empty lines of a file (0 when missing).
+std::size_t count_lines(const std::filesystem::path& p);
+
+/// Runs the real `wattline` binary on pipeline texts, for end-to-end tests: each run writes its
+/// pipeline to `dir/p<n>.yaml`, logs to `dir/wattline<n>.log`, has the status endpoint off and
+/// the data directory `dir/data`.
+class pipeline_runner {
+public:
+  explicit pipeline_runner(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  /// Starts `wattline run` on `yaml` with extra environment entries ("NAME=value").
+  std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {});
+
+  /// YAML of a finite `file` source named `in` over a jsonl file; `extra` are more indented
+  /// option lines.
+  static std::string jsonl_source(const std::filesystem::path& input,
+                                  const std::string& extra = {});
+
+private:
+  std::filesystem::path dir_;
+  int runs_ = 0;
+};
 
 /// Absolute path of a file below the repository's tests/data directory.
 std::filesystem::path data_path(const std::string& relative);
