@@ -124,6 +124,12 @@ public:
 
   // ---- helpers ----
 
+  /// Logs a connection change unless the owner receives the events (it reports them itself).
+  void log_event(log_level lvl, const std::string& text) const {
+    if (!cbs.on_connection)
+      log(lvl, text);
+  }
+
   void log(log_level lvl, const std::string& text) const {
     if (cbs.on_log)
       cbs.on_log(lvl, text);
@@ -292,7 +298,7 @@ public:
     }
     notify_state();
     ev.detail = detail + "; retrying in " + std::to_string(ev.retry_in.count()) + " ms";
-    log(log_level::warning, ev.detail);
+    log_event(log_level::warning, ev.detail);
     emit_connection(ev);
   }
 
@@ -317,7 +323,7 @@ public:
     ev.url = url_text;
     ev.session_present = session_present;
     ev.detail = "MQTT broker " + url_text + ": connected as " + client_id;
-    log(log_level::info, ev.detail);
+    log_event(log_level::info, ev.detail);
     emit_connection(ev);
   }
 
@@ -353,7 +359,7 @@ public:
       last_error = ev.detail;
     }
     notify_state();
-    log(log_level::warning, ev.detail);
+    log_event(log_level::warning, ev.detail);
     for (const auto& r : failed)
       emit_delivery(r);
     emit_connection(ev);

@@ -174,7 +174,8 @@ struct client_callbacks {
   std::function<void(incoming_message&&)> on_message;
   /// Subscribe results.
   std::function<void(const subscription_report&)> on_subscription;
-  /// Log lines (never containing a password).
+  /// Log lines (never containing a password). Connection changes are logged here only when
+  /// `on_connection` is empty: an owner handling the events reports them itself, once.
   std::function<void(log_level, const std::string&)> on_log;
 };
 

@@ -332,8 +332,8 @@ private:
     case mq::connection_event::kind::connect_failed:
     case mq::connection_event::kind::connection_lost:
       failing_ = true;
-      mq::report_connection_problem(ev, "; " + std::to_string(outbox_.size()) + " messages kept",
-                                    ctx);
+      mq::report_connection_problem(
+          ev, "; " + std::to_string(outbox_.size()) + " messages held for delivery", ctx);
       break;
     }
   }

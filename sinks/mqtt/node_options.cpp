@@ -221,7 +221,7 @@ void forward_logs_and_subscriptions(client_callbacks& cb,
 void report_connection_problem(const connection_event& ev, const std::string& extra,
                                node_context& ctx) {
   const bool lost = ev.what == connection_event::kind::connection_lost;
-  auto text = ev.detail + extra + "; retry in " + std::to_string(ev.retry_in.count()) + " ms";
+  auto text = ev.detail + extra; // the detail names the broker and the retry delay
   ctx.error(lost ? "connection_lost" : "connect", text);
   ctx.set_detail((lost ? "connection lost: " : "cannot connect: ") + text);
 }

@@ -51,8 +51,8 @@ void forward_logs_and_subscriptions(client_callbacks& cb,
                                     const std::shared_ptr<node_mailbox>& mailbox);
 
 /// Reports a failed connect attempt or a lost connection: an error of kind `connect` or
-/// `connection_lost` (the client's sentence naming the broker, `extra`, the retry delay) and the
-/// node's state detail.
+/// `connection_lost` (the client's sentence naming the broker and the retry delay, then `extra`)
+/// and the node's state detail.
 void report_connection_problem(const connection_event& ev, const std::string& extra,
                                node_context& ctx);
 

@@ -251,7 +251,7 @@ TEST_F(MqttSink, BrokerStoppedTenSecondsMidStreamLosesNothing) {
   ASSERT_TRUE(wait_until(
       [&] {
         return std::chrono::steady_clock::now() - stopped_at >= 10s &&
-               proc->log().find("retry in") != std::string::npos;
+               proc->log().find("retrying in") != std::string::npos;
       },
       30s))
       << proc->log();
@@ -422,7 +422,8 @@ TEST_F(MqttSink, WrongPasswordAndUnreachableBrokerAreClearErrorsWithoutThePasswo
                        mqtt_sink(broker.url(), "    username: wattline\n    password: ${MQTT_PW}\n"
                                                "    drain_timeout_secs: 1\n"),
                    {"MQTT_PW=" + secret});
-  ASSERT_TRUE(wait_until([&] { return wrong->log().find("retry in") != std::string::npos; }, 20s))
+  ASSERT_TRUE(
+      wait_until([&] { return wrong->log().find("retrying in") != std::string::npos; }, 20s))
       << wrong->log();
   wrong->signal(SIGTERM);
   EXPECT_EQ(wrong->wait(20s), 0) << wrong->log();
@@ -440,7 +441,7 @@ TEST_F(MqttSink, WrongPasswordAndUnreachableBrokerAreClearErrorsWithoutThePasswo
                         "    password: ${MQTT_PW}\n    username: u\n    drain_timeout_secs: 1\n"),
           {"MQTT_PW=" + secret});
   ASSERT_TRUE(
-      wait_until([&] { return unreachable->log().find("retry in") != std::string::npos; }, 20s))
+      wait_until([&] { return unreachable->log().find("retrying in") != std::string::npos; }, 20s))
       << unreachable->log();
   unreachable->signal(SIGTERM);
   EXPECT_EQ(unreachable->wait(20s), 0) << unreachable->log();
