@@ -130,8 +130,23 @@ mosquitto_server::mosquitto_server(mosquitto_options opts) : opts_(std::move(opt
       tls_port_ = free_tcp_port();
     tls_ = make_tls_files(dir_.path());
   }
-  write_config();
-  start();
+  // Another test process may take a port between free_tcp_port() and the broker's bind: on a
+  // failed first start, try fresh ports (a few times) before giving up.
+  for (int attempt = 1;; ++attempt) {
+    write_config();
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 5 || log().find("Address already in use") == std::string::npos)
+        throw;
+    }
+    port_ = free_tcp_port();
+    if (opts_.tls)
+      do
+        tls_port_ = free_tcp_port();
+      while (tls_port_ == port_);
+  }
 }
 
 mosquitto_server::~mosquitto_server() {
