@@ -111,8 +111,22 @@ influxd_server::influxd_server(influxd_options opts)
   while (rpc_port_ == http_port_);
   if (opts_.https)
     make_certificate();
-  write_config();
-  start();
+  // Another test process may take a port between free_tcp_port() and influxd's bind: on a failed
+  // first start, try fresh ports (a few times) before giving up.
+  for (int attempt = 1;; ++attempt) {
+    write_config();
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 5 || log().find("address already in use") == std::string::npos)
+        throw;
+    }
+    http_port_ = free_tcp_port();
+    do
+      rpc_port_ = free_tcp_port();
+    while (rpc_port_ == http_port_);
+  }
 }
 
 std::filesystem::path influxd_server::ca_file() const {
