@@ -565,9 +565,14 @@ std::optional<record> decode(std::string_view topic, std::string_view payload,
     set_error(error, "topic '" + std::string(topic) + "': smdc \"value\" is not a number");
     return std::nullopt;
   }
-  if (auto it = j.find("timestamp"); it != j.end() && it->is_number())
-    r.time_ns = static_cast<int64_t>(it->get<double>()) * 1'000'000'000;
-  else
+  if (auto it = j.find("timestamp"); it != j.end() && it->is_number()) {
+    const double t = it->get<double>();
+    if (!(std::fabs(t) < 9.2e9)) { // beyond int64 nanoseconds (year 2261)
+      set_error(error, "topic '" + std::string(topic) + "': smdc \"timestamp\" out of range");
+      return std::nullopt;
+    }
+    r.time_ns = static_cast<int64_t>(t) * 1'000'000'000;
+  } else
     r.time_ns = opts.default_time_ns != 0 ? opts.default_time_ns : now_ns();
   field f{std::move(key), d, {}, {}};
   if (auto it = j.find("obis"); it != j.end() && it->is_string())
