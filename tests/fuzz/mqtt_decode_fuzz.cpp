@@ -8,8 +8,9 @@
 // NaN values and duplicate keys encodes and decodes back to itself.
 //
 // Run (clang, ASan + UBSan):
-//   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWATTLINE_FUZZ=ON \
-//     -DWATTLINE_BENCHMARKS=OFF && ninja -C build-fuzz mqtt_decode_fuzz
+//   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWATTLINE_FUZZ=ON
+//     -DWATTLINE_BENCHMARKS=OFF   (one command)
+//   ninja -C build-fuzz mqtt_decode_fuzz
 //   build-fuzz/tests/fuzz/mqtt_decode_fuzz -max_total_time=60 -max_len=1024
 
 #include <cmath>
