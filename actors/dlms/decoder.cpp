@@ -171,14 +171,6 @@ bool is_push_setup(const obis_code& o) noexcept {
   return o.a == 0 && o.c == 25 && o.d == 9;
 }
 
-/// Converts to the std::string it initialises, so that `emplace_back` builds a field's strings in
-/// place instead of moving temporaries.
-struct as_string {
-  std::string_view text;
-  // NOLINTNEXTLINE(google-explicit-constructor): the implicit conversion is the point.
-  operator std::string() const { return std::string(text); }
-};
-
 bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
   return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
          n[i + 1].type == data_type::int8 && n[i + 2].type == data_type::enumeration;
@@ -996,8 +988,8 @@ struct decoder::impl {
           continue;
         std::array<char, obis_text_capacity> obis;
         const std::string_view obis_text(obis.data(), it.obis.format(obis));
-        r.fields.emplace_back(as_string{reg->identifier}, value, as_string{reg->unit},
-                              as_string{obis_text});
+        r.fields.emplace_back(field_text{reg->identifier}, value, field_text{reg->unit},
+                              field_text{obis_text});
       } else {
         std::array<char, obis_text_capacity> obis;
         const std::string_view name(obis.data(), it.obis.format(obis));
@@ -1007,7 +999,7 @@ struct decoder::impl {
         if (!std::isfinite(value))
           continue;
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.emplace_back(as_string{name}, value, as_string{unit}, as_string{name});
+        r.fields.emplace_back(field_text{name}, value, field_text{unit}, field_text{name});
       }
     }
     if (id.empty())

@@ -113,7 +113,9 @@ void bm_record_only(benchmark::State& state, message_kind kind) {
     r.name = text{model.name};
     r.fields.reserve(model.fields.size());
     for (const auto& f : model.fields)
-      r.fields.emplace_back(text{f.key}, f.value, text{f.unit}, text{f.obis});
+      r.fields.emplace_back(wattline::field_text(f.key.view()), f.value,
+                            wattline::field_text(f.unit.view()),
+                            wattline::field_text(f.obis.view()));
     r.tags.reserve(model.tags.size());
     for (const auto& [k, v] : model.tags)
       r.tags.emplace_back(text{k}, text{v});
