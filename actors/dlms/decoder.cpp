@@ -986,10 +986,17 @@ struct decoder::impl {
             it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
         if (!std::isfinite(value))
           continue;
-        std::array<char, obis_text_capacity> obis;
-        const std::string_view obis_text(obis.data(), it.obis.format(obis));
-        r.fields.emplace_back(field_text{reg->identifier}, value, field_text{reg->unit},
-                              field_text{obis_text});
+        // Identifier, unit and the usual OBIS text are string literals of the register map.
+        if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
+          r.fields.emplace_back(field_text::borrowed(reg->identifier), value,
+                                field_text::borrowed(reg->unit),
+                                field_text::borrowed(reg->obis_text));
+        } else {
+          std::array<char, obis_text_capacity> obis;
+          const std::string_view obis_text(obis.data(), it.obis.format(obis));
+          r.fields.emplace_back(field_text::borrowed(reg->identifier), value,
+                                field_text::borrowed(reg->unit), field_text(obis_text));
+        }
       } else {
         std::array<char, obis_text_capacity> obis;
         const std::string_view name(obis.data(), it.obis.format(obis));
@@ -998,8 +1005,10 @@ struct decoder::impl {
         const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
         if (!std::isfinite(value))
           continue;
+        // The OBIS text fits in place; unit names are string literals.
+        const field_text key(name);
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.emplace_back(field_text{name}, value, field_text{unit}, field_text{name});
+        r.fields.emplace_back(key, value, field_text::borrowed(unit), key);
       }
     }
     if (id.empty())

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/dlms/obis_map.hpp"
 #include "tests/dlms/test_util.hpp"
 
 namespace wattline::dlms::test {
@@ -244,6 +245,47 @@ TEST(DlmsFrameDecoding, FieldsCarryUnitsAndFullObisCodes) {
   EXPECT_EQ(rec.find_field("VOLTAGE_L1")->unit, "V");
   EXPECT_EQ(rec.find_field("POWER_FACTOR")->unit, "");
   EXPECT_EQ(rec.find_field("ACTIVE_ENERGY_P")->obis, "1-1:1.8.0*255");
+}
+
+TEST(DlmsFrameDecoding, MapFieldsBorrowStaticTextAndOutliveTheDecoder) {
+  // Entry 14: L+G E450 (1-0 registers). The record is used after its decoder is gone: every
+  // borrowed text must be static storage (the sanitizer build checks the reads).
+  decode_result r;
+  {
+    decoder dec(frame_options(14));
+    r = feed_all(dec, frame_bytes(14), chunking::whole);
+  }
+  ASSERT_EQ(r.records.size(), 1U);
+  size_t borrowed_keys = 0;
+  for (const auto& f : r.records[0].fields) {
+    const auto* reg = find_identifier(f.key);
+    if (reg == nullptr) {
+      EXPECT_FALSE(f.key.is_borrowed()) << f.key;
+      EXPECT_EQ(f.key, f.obis);
+      continue;
+    }
+    ++borrowed_keys;
+    EXPECT_TRUE(f.key.is_borrowed()) << f.key;
+    EXPECT_EQ(static_cast<const void*>(f.key.data()), reg->identifier.data()) << f.key;
+    EXPECT_TRUE(f.unit.is_borrowed()) << f.key;
+    EXPECT_EQ(static_cast<const void*>(f.unit.data()), reg->unit.data()) << f.key;
+    EXPECT_EQ(f.obis, reg->obis_text) << f.key;
+    EXPECT_TRUE(f.obis.is_borrowed()) << f.key;
+  }
+  EXPECT_GE(borrowed_keys, 10U);
+  const auto copy = r.records[0];
+  EXPECT_EQ(copy, r.records[0]);
+}
+
+TEST(DlmsFrameDecoding, OtherChannelsGetTheirOwnObisText) {
+  decoder dec(frame_options(13)); // Kamstrup: 1-1:C.D.E*255, not the map's 1-0 text
+  const auto r = feed_all(dec, frame_bytes(13), chunking::whole);
+  ASSERT_EQ(r.records.size(), 1U);
+  const auto* f = r.records[0].find_field("ACTIVE_ENERGY_P");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->key.is_borrowed());
+  EXPECT_EQ(f->obis, "1-1:1.8.0*255");
+  EXPECT_TRUE(f->obis.is_inline());
 }
 
 TEST(DlmsFrameDecoding, SmdcObisShortCodesMatchFieldObis) {
