@@ -171,6 +171,26 @@ bool is_push_setup(const obis_code& o) noexcept {
   return o.a == 0 && o.c == 25 && o.d == 9;
 }
 
+/// Converts to the `field_text` it initialises, so that `emplace_back` builds a field's texts in
+/// place: a temporary `field_text` moved in costs a store-forwarding stall per text. `borrow` is
+/// only for static storage (see `field_text::borrowed`).
+struct text_init {
+  std::string_view text;
+  bool borrow = false;
+  // NOLINTNEXTLINE(google-explicit-constructor): the implicit conversion is the point.
+  operator field_text() const { return borrow ? field_text::borrowed(text) : field_text(text); }
+};
+
+/// A string literal / static table text to borrow.
+text_init static_text(std::string_view text) noexcept {
+  return {text, true};
+}
+
+/// Text to copy (it fits in place when at most `field_text::inline_capacity` characters).
+text_init copied_text(std::string_view text) noexcept {
+  return {text, false};
+}
+
 bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
   return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
          n[i + 1].type == data_type::int8 && n[i + 2].type == data_type::enumeration;
@@ -988,14 +1008,13 @@ struct decoder::impl {
           continue;
         // Identifier, unit and the usual OBIS text are string literals of the register map.
         if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
-          r.fields.emplace_back(field_text::borrowed(reg->identifier), value,
-                                field_text::borrowed(reg->unit),
-                                field_text::borrowed(reg->obis_text));
+          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+                                static_text(reg->obis_text));
         } else {
           std::array<char, obis_text_capacity> obis;
           const std::string_view obis_text(obis.data(), it.obis.format(obis));
-          r.fields.emplace_back(field_text::borrowed(reg->identifier), value,
-                                field_text::borrowed(reg->unit), field_text(obis_text));
+          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+                                copied_text(obis_text));
         }
       } else {
         std::array<char, obis_text_capacity> obis;
@@ -1006,9 +1025,8 @@ struct decoder::impl {
         if (!std::isfinite(value))
           continue;
         // The OBIS text fits in place; unit names are string literals.
-        const field_text key(name);
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.emplace_back(key, value, field_text::borrowed(unit), key);
+        r.fields.emplace_back(copied_text(name), value, static_text(unit), copied_text(name));
       }
     }
     if (id.empty())
