@@ -14,7 +14,7 @@ endif()
 include(GoogleTest)
 # Pure-code test binaries that scripts/test.sh also runs under ASan/UBSan (label "sanitize").
 set(WATTLINE_SANITIZE_TESTS dlms_test config_test tariff_test file_io_test serial_test
-                            runtime_unit_test)
+                            runtime_unit_test record_test)
 add_custom_target(sanitize_tests)
 function(wattline_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})

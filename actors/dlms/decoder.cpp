@@ -171,13 +171,25 @@ bool is_push_setup(const obis_code& o) noexcept {
   return o.a == 0 && o.c == 25 && o.d == 9;
 }
 
-/// Converts to the std::string it initialises, so that `emplace_back` builds a field's strings in
-/// place instead of moving temporaries.
-struct as_string {
+/// Converts to the `field_text` it initialises, so that `emplace_back` builds a field's texts in
+/// place: a temporary `field_text` moved in costs a store-forwarding stall per text. `borrow` is
+/// only for static storage (see `field_text::borrowed`).
+struct text_init {
   std::string_view text;
+  bool borrow = false;
   // NOLINTNEXTLINE(google-explicit-constructor): the implicit conversion is the point.
-  operator std::string() const { return std::string(text); }
+  operator field_text() const { return borrow ? field_text::borrowed(text) : field_text(text); }
 };
+
+/// A string literal / static table text to borrow.
+text_init static_text(std::string_view text) noexcept {
+  return {text, true};
+}
+
+/// Text to copy (it fits in place when at most `field_text::inline_capacity` characters).
+text_init copied_text(std::string_view text) noexcept {
+  return {text, false};
+}
 
 bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
   return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
@@ -994,10 +1006,16 @@ struct decoder::impl {
             it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
         if (!std::isfinite(value))
           continue;
-        std::array<char, obis_text_capacity> obis;
-        const std::string_view obis_text(obis.data(), it.obis.format(obis));
-        r.fields.emplace_back(as_string{reg->identifier}, value, as_string{reg->unit},
-                              as_string{obis_text});
+        // Identifier, unit and the usual OBIS text are string literals of the register map.
+        if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
+          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+                                static_text(reg->obis_text));
+        } else {
+          std::array<char, obis_text_capacity> obis;
+          const std::string_view obis_text(obis.data(), it.obis.format(obis));
+          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+                                copied_text(obis_text));
+        }
       } else {
         std::array<char, obis_text_capacity> obis;
         const std::string_view name(obis.data(), it.obis.format(obis));
@@ -1006,8 +1024,9 @@ struct decoder::impl {
         const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
         if (!std::isfinite(value))
           continue;
+        // The OBIS text fits in place; unit names are string literals.
         const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.emplace_back(as_string{name}, value, as_string{unit}, as_string{name});
+        r.fields.emplace_back(copied_text(name), value, static_text(unit), copied_text(name));
       }
     }
     if (id.empty())

@@ -9,72 +9,100 @@ namespace wattline::dlms {
 namespace {
 
 // smartmeter-datacollector DEFAULT_REGISTER_MAP (C.D.E, identifier, fixed factor), with the units
-// corrected: var/varh for reactive quantities (smdc says VA/VAh), degrees for phase angles.
-// Sorted by C.D.E for binary search.
+// corrected: var/varh for reactive quantities (smdc says VA/VAh), degrees for phase angles, and
+// the full OBIS code text of channel 1-0. Sorted by C.D.E for binary search. Every text is a
+// string literal: records borrow them (`field_text::borrowed`).
 constexpr std::array<register_info, 60> map_table{{
-    {1, 7, 0, "ACTIVE_POWER_P", "W", 1.0},
-    {1, 8, 0, "ACTIVE_ENERGY_P", "Wh", 1.0},
-    {1, 8, 1, "ACTIVE_ENERGY_P_T1", "Wh", 1.0},
-    {1, 8, 2, "ACTIVE_ENERGY_P_T2", "Wh", 1.0},
-    {2, 7, 0, "ACTIVE_POWER_N", "W", 1.0},
-    {2, 8, 0, "ACTIVE_ENERGY_N", "Wh", 1.0},
-    {2, 8, 1, "ACTIVE_ENERGY_N_T1", "Wh", 1.0},
-    {2, 8, 2, "ACTIVE_ENERGY_N_T2", "Wh", 1.0},
-    {3, 7, 0, "REACTIVE_POWER_P", "var", 1.0},
-    {3, 8, 0, "REACTIVE_ENERGY_P", "varh", 1.0},
-    {3, 8, 1, "REACTIVE_ENERGY_P_T1", "varh", 1.0},
-    {3, 8, 2, "REACTIVE_ENERGY_P_T2", "varh", 1.0},
-    {4, 7, 0, "REACTIVE_POWER_N", "var", 1.0},
-    {4, 8, 0, "REACTIVE_ENERGY_N", "varh", 1.0},
-    {4, 8, 1, "REACTIVE_ENERGY_N_T1", "varh", 1.0},
-    {4, 8, 2, "REACTIVE_ENERGY_N_T2", "varh", 1.0},
-    {5, 8, 0, "REACTIVE_ENERGY_Q1", "varh", 1.0},
-    {5, 8, 1, "REACTIVE_ENERGY_Q1_T1", "varh", 1.0},
-    {5, 8, 2, "REACTIVE_ENERGY_Q1_T2", "varh", 1.0},
-    {6, 8, 0, "REACTIVE_ENERGY_Q2", "varh", 1.0},
-    {6, 8, 1, "REACTIVE_ENERGY_Q2_T1", "varh", 1.0},
-    {6, 8, 2, "REACTIVE_ENERGY_Q2_T2", "varh", 1.0},
-    {7, 8, 0, "REACTIVE_ENERGY_Q3", "varh", 1.0},
-    {7, 8, 1, "REACTIVE_ENERGY_Q3_T1", "varh", 1.0},
-    {7, 8, 2, "REACTIVE_ENERGY_Q3_T2", "varh", 1.0},
-    {8, 8, 0, "REACTIVE_ENERGY_Q4", "varh", 1.0},
-    {8, 8, 1, "REACTIVE_ENERGY_Q4_T1", "varh", 1.0},
-    {8, 8, 2, "REACTIVE_ENERGY_Q4_T2", "varh", 1.0},
-    {13, 7, 0, "POWER_FACTOR", "", 0.001},
-    {14, 7, 0, "NET_FREQUENCY", "Hz", 1.0},
-    {21, 7, 0, "ACTIVE_POWER_P_L1", "W", 1.0},
-    {21, 8, 0, "ACTIVE_ENERGY_P_L1", "Wh", 1.0},
-    {22, 7, 0, "ACTIVE_POWER_N_L1", "W", 1.0},
-    {22, 8, 0, "ACTIVE_ENERGY_N_L1", "Wh", 1.0},
-    {23, 7, 0, "REACTIVE_POWER_P_L1", "var", 1.0},
-    {24, 7, 0, "REACTIVE_POWER_N_L1", "var", 1.0},
-    {31, 7, 0, "CURRENT_L1", "A", 0.01},
-    {32, 7, 0, "VOLTAGE_L1", "V", 1.0},
-    {33, 7, 0, "POWER_FACTOR_L1", "", 0.001},
-    {41, 7, 0, "ACTIVE_POWER_P_L2", "W", 1.0},
-    {41, 8, 0, "ACTIVE_ENERGY_P_L2", "Wh", 1.0},
-    {42, 7, 0, "ACTIVE_POWER_N_L2", "W", 1.0},
-    {42, 8, 0, "ACTIVE_ENERGY_N_L2", "Wh", 1.0},
-    {43, 7, 0, "REACTIVE_POWER_P_L2", "var", 1.0},
-    {44, 7, 0, "REACTIVE_POWER_N_L2", "var", 1.0},
-    {51, 7, 0, "CURRENT_L2", "A", 0.01},
-    {52, 7, 0, "VOLTAGE_L2", "V", 1.0},
-    {53, 7, 0, "POWER_FACTOR_L2", "", 0.001},
-    {61, 7, 0, "ACTIVE_POWER_P_L3", "W", 1.0},
-    {61, 8, 0, "ACTIVE_ENERGY_P_L3", "Wh", 1.0},
-    {62, 7, 0, "ACTIVE_POWER_N_L3", "W", 1.0},
-    {62, 8, 0, "ACTIVE_ENERGY_N_L3", "Wh", 1.0},
-    {63, 7, 0, "REACTIVE_POWER_P_L3", "var", 1.0},
-    {64, 7, 0, "REACTIVE_POWER_N_L3", "var", 1.0},
-    {71, 7, 0, "CURRENT_L3", "A", 0.01},
-    {72, 7, 0, "VOLTAGE_L3", "V", 1.0},
-    {73, 7, 0, "POWER_FACTOR_L3", "", 0.001},
-    {81, 7, 40, "ANGLE_UI_L1", "deg", 1.0},
-    {81, 7, 51, "ANGLE_UI_L2", "deg", 1.0},
-    {81, 7, 62, "ANGLE_UI_L3", "deg", 1.0},
+    {1, 7, 0, "ACTIVE_POWER_P", "W", 1.0, "1-0:1.7.0*255"},
+    {1, 8, 0, "ACTIVE_ENERGY_P", "Wh", 1.0, "1-0:1.8.0*255"},
+    {1, 8, 1, "ACTIVE_ENERGY_P_T1", "Wh", 1.0, "1-0:1.8.1*255"},
+    {1, 8, 2, "ACTIVE_ENERGY_P_T2", "Wh", 1.0, "1-0:1.8.2*255"},
+    {2, 7, 0, "ACTIVE_POWER_N", "W", 1.0, "1-0:2.7.0*255"},
+    {2, 8, 0, "ACTIVE_ENERGY_N", "Wh", 1.0, "1-0:2.8.0*255"},
+    {2, 8, 1, "ACTIVE_ENERGY_N_T1", "Wh", 1.0, "1-0:2.8.1*255"},
+    {2, 8, 2, "ACTIVE_ENERGY_N_T2", "Wh", 1.0, "1-0:2.8.2*255"},
+    {3, 7, 0, "REACTIVE_POWER_P", "var", 1.0, "1-0:3.7.0*255"},
+    {3, 8, 0, "REACTIVE_ENERGY_P", "varh", 1.0, "1-0:3.8.0*255"},
+    {3, 8, 1, "REACTIVE_ENERGY_P_T1", "varh", 1.0, "1-0:3.8.1*255"},
+    {3, 8, 2, "REACTIVE_ENERGY_P_T2", "varh", 1.0, "1-0:3.8.2*255"},
+    {4, 7, 0, "REACTIVE_POWER_N", "var", 1.0, "1-0:4.7.0*255"},
+    {4, 8, 0, "REACTIVE_ENERGY_N", "varh", 1.0, "1-0:4.8.0*255"},
+    {4, 8, 1, "REACTIVE_ENERGY_N_T1", "varh", 1.0, "1-0:4.8.1*255"},
+    {4, 8, 2, "REACTIVE_ENERGY_N_T2", "varh", 1.0, "1-0:4.8.2*255"},
+    {5, 8, 0, "REACTIVE_ENERGY_Q1", "varh", 1.0, "1-0:5.8.0*255"},
+    {5, 8, 1, "REACTIVE_ENERGY_Q1_T1", "varh", 1.0, "1-0:5.8.1*255"},
+    {5, 8, 2, "REACTIVE_ENERGY_Q1_T2", "varh", 1.0, "1-0:5.8.2*255"},
+    {6, 8, 0, "REACTIVE_ENERGY_Q2", "varh", 1.0, "1-0:6.8.0*255"},
+    {6, 8, 1, "REACTIVE_ENERGY_Q2_T1", "varh", 1.0, "1-0:6.8.1*255"},
+    {6, 8, 2, "REACTIVE_ENERGY_Q2_T2", "varh", 1.0, "1-0:6.8.2*255"},
+    {7, 8, 0, "REACTIVE_ENERGY_Q3", "varh", 1.0, "1-0:7.8.0*255"},
+    {7, 8, 1, "REACTIVE_ENERGY_Q3_T1", "varh", 1.0, "1-0:7.8.1*255"},
+    {7, 8, 2, "REACTIVE_ENERGY_Q3_T2", "varh", 1.0, "1-0:7.8.2*255"},
+    {8, 8, 0, "REACTIVE_ENERGY_Q4", "varh", 1.0, "1-0:8.8.0*255"},
+    {8, 8, 1, "REACTIVE_ENERGY_Q4_T1", "varh", 1.0, "1-0:8.8.1*255"},
+    {8, 8, 2, "REACTIVE_ENERGY_Q4_T2", "varh", 1.0, "1-0:8.8.2*255"},
+    {13, 7, 0, "POWER_FACTOR", "", 0.001, "1-0:13.7.0*255"},
+    {14, 7, 0, "NET_FREQUENCY", "Hz", 1.0, "1-0:14.7.0*255"},
+    {21, 7, 0, "ACTIVE_POWER_P_L1", "W", 1.0, "1-0:21.7.0*255"},
+    {21, 8, 0, "ACTIVE_ENERGY_P_L1", "Wh", 1.0, "1-0:21.8.0*255"},
+    {22, 7, 0, "ACTIVE_POWER_N_L1", "W", 1.0, "1-0:22.7.0*255"},
+    {22, 8, 0, "ACTIVE_ENERGY_N_L1", "Wh", 1.0, "1-0:22.8.0*255"},
+    {23, 7, 0, "REACTIVE_POWER_P_L1", "var", 1.0, "1-0:23.7.0*255"},
+    {24, 7, 0, "REACTIVE_POWER_N_L1", "var", 1.0, "1-0:24.7.0*255"},
+    {31, 7, 0, "CURRENT_L1", "A", 0.01, "1-0:31.7.0*255"},
+    {32, 7, 0, "VOLTAGE_L1", "V", 1.0, "1-0:32.7.0*255"},
+    {33, 7, 0, "POWER_FACTOR_L1", "", 0.001, "1-0:33.7.0*255"},
+    {41, 7, 0, "ACTIVE_POWER_P_L2", "W", 1.0, "1-0:41.7.0*255"},
+    {41, 8, 0, "ACTIVE_ENERGY_P_L2", "Wh", 1.0, "1-0:41.8.0*255"},
+    {42, 7, 0, "ACTIVE_POWER_N_L2", "W", 1.0, "1-0:42.7.0*255"},
+    {42, 8, 0, "ACTIVE_ENERGY_N_L2", "Wh", 1.0, "1-0:42.8.0*255"},
+    {43, 7, 0, "REACTIVE_POWER_P_L2", "var", 1.0, "1-0:43.7.0*255"},
+    {44, 7, 0, "REACTIVE_POWER_N_L2", "var", 1.0, "1-0:44.7.0*255"},
+    {51, 7, 0, "CURRENT_L2", "A", 0.01, "1-0:51.7.0*255"},
+    {52, 7, 0, "VOLTAGE_L2", "V", 1.0, "1-0:52.7.0*255"},
+    {53, 7, 0, "POWER_FACTOR_L2", "", 0.001, "1-0:53.7.0*255"},
+    {61, 7, 0, "ACTIVE_POWER_P_L3", "W", 1.0, "1-0:61.7.0*255"},
+    {61, 8, 0, "ACTIVE_ENERGY_P_L3", "Wh", 1.0, "1-0:61.8.0*255"},
+    {62, 7, 0, "ACTIVE_POWER_N_L3", "W", 1.0, "1-0:62.7.0*255"},
+    {62, 8, 0, "ACTIVE_ENERGY_N_L3", "Wh", 1.0, "1-0:62.8.0*255"},
+    {63, 7, 0, "REACTIVE_POWER_P_L3", "var", 1.0, "1-0:63.7.0*255"},
+    {64, 7, 0, "REACTIVE_POWER_N_L3", "var", 1.0, "1-0:64.7.0*255"},
+    {71, 7, 0, "CURRENT_L3", "A", 0.01, "1-0:71.7.0*255"},
+    {72, 7, 0, "VOLTAGE_L3", "V", 1.0, "1-0:72.7.0*255"},
+    {73, 7, 0, "POWER_FACTOR_L3", "", 0.001, "1-0:73.7.0*255"},
+    {81, 7, 40, "ANGLE_UI_L1", "deg", 1.0, "1-0:81.7.40*255"},
+    {81, 7, 51, "ANGLE_UI_L2", "deg", 1.0, "1-0:81.7.51*255"},
+    {81, 7, 62, "ANGLE_UI_L3", "deg", 1.0, "1-0:81.7.62*255"},
 }};
 
 constexpr size_t map_size = map_table.size();
+
+/// True when `text` is "1-0:C.D.E*255" for the entry's C.D.E.
+constexpr bool obis_text_matches(const register_info& r) {
+  std::string_view t = r.obis_text;
+  if (t.substr(0, 4) != "1-0:")
+    return false;
+  t.remove_prefix(4);
+  const auto number = [&t](uint8_t want, char end) {
+    unsigned v = 0;
+    size_t digits = 0;
+    while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9')
+      v = v * 10 + static_cast<unsigned>(t[digits++] - '0');
+    if (digits == 0 || digits > 3 || v != want || digits >= t.size() || t[digits] != end)
+      return false;
+    t.remove_prefix(digits + 1);
+    return true;
+  };
+  return number(r.c, '.') && number(r.d, '.') && number(r.e, '*') && t == "255";
+}
+
+constexpr bool all_obis_texts_match() {
+  for (const auto& r : map_table)
+    if (!obis_text_matches(r))
+      return false;
+  return true;
+}
+static_assert(all_obis_texts_match(), "map_table: obis_text must be 1-0:C.D.E*255 of its entry");
 static_assert(map_size <= 64, "the decoder tracks emitted registers in a 64-bit mask");
 
 const std::vector<profile_info>& profile_table() {

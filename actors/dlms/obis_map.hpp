@@ -24,10 +24,15 @@ struct register_info {
   std::string_view unit;
   /// Fixed scale factor applied when the meter sends no scaler.
   double factor = 1.0;
+  /// The register's usual full OBIS code "1-0:C.D.E*255" (A = 1, B = 0, F = 255).
+  std::string_view obis_text;
 };
 
 /// The whole default map, sorted by C.D.E.
 [[nodiscard]] std::span<const register_info> register_map() noexcept;
+
+// `identifier`, `unit` and `obis_text` of the map's entries, and every `unit_name`, view string
+// literals (static storage): the decoder hands them to records as `field_text::borrowed`.
 
 /// Looks up C.D.E; nullptr when the map does not know the register.
 [[nodiscard]] const register_info* find_register(uint8_t c, uint8_t d, uint8_t e) noexcept;

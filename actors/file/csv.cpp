@@ -29,7 +29,7 @@ csv_schema::csv_schema(const record& r) : set_(true) {
   for (const auto& [k, v] : r.tags)
     tags_.push_back(k);
   for (const auto& f : r.fields)
-    fields_.push_back(f.key);
+    fields_.push_back(f.key.str());
 }
 
 bool csv_schema::fits(const record& r) const {

@@ -110,7 +110,7 @@ void put(record& rec, std::string_view key, field_value value, const std::string
       return;
     }
   auto& f = rec.fields.emplace_back();
-  f.key.assign(key);
+  f.key = key;
   f.value = std::move(value);
   f.unit = unit;
 }
@@ -118,7 +118,7 @@ void put(record& rec, std::string_view key, field_value value, const std::string
 } // namespace
 
 /// kWh per unit of an energy field: 1e-3 for "Wh", 1e3 for "MWh", 1 for "kWh" or no unit.
-double kwh_per(const std::string& unit) {
+double kwh_per(std::string_view unit) {
   if (unit == "Wh")
     return 1e-3;
   if (unit == "MWh")

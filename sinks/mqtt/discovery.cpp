@@ -42,7 +42,7 @@ bool reactive_register(int c) {
 sensor_class classify(const field& f) {
   if (std::holds_alternative<std::string>(f.value))
     return {};
-  const std::string& u = f.unit;
+  const std::string u = f.unit.str();
   const std::string key = lower(f.key);
   auto [c, d] = obis_cd(f.obis);
   auto m = [&](std::string dc, std::string sc, std::string unit) {
@@ -172,7 +172,7 @@ std::vector<encoded_message> discovery_messages(const record& r, const discovery
       j["value_template"] = "{{ value_json.value }}";
       break;
     case payload_format::json:
-      j["value_template"] = "{{ value_json.fields['" + f.key + "'] }}";
+      j["value_template"] = "{{ value_json.fields['" + f.key.str() + "'] }}";
       break;
     case payload_format::value:
       j["value_template"] = "{{ value }}";
@@ -191,7 +191,7 @@ std::vector<encoded_message> discovery_messages(const record& r, const discovery
     }
     j["device"] = device;
     j["origin"] = origin;
-    out.push_back(encoded_message{config_topic(opts, node, object), j.dump(), f.key});
+    out.push_back(encoded_message{config_topic(opts, node, object), j.dump(), f.key.str()});
   }
   return out;
 }
@@ -200,7 +200,7 @@ std::vector<encoded_message> discovery_removals(const record& r, const discovery
   std::vector<encoded_message> out;
   const std::string node = discovery_id(device_name(r, opts));
   for (const auto& f : r.fields)
-    out.push_back(encoded_message{config_topic(opts, node, discovery_id(f.key)), {}, f.key});
+    out.push_back(encoded_message{config_topic(opts, node, discovery_id(f.key)), {}, f.key.str()});
   return out;
 }
 

@@ -471,7 +471,7 @@ size_t encode(const record& r, payload_format format, const topic_template& topi
       out.resize(before);
       return 0;
     }
-    out.push_back(encoded_message{std::move(*t), std::move(payload), f.key});
+    out.push_back(encoded_message{std::move(*t), std::move(payload), f.key.str()});
   }
   return out.size() - before;
 }

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/dlms/obis_map.hpp"
 #include "tests/dlms/test_util.hpp"
 
 namespace wattline::dlms::test {
@@ -28,7 +29,7 @@ int64_t utc(int y, int mo, int d, int h, int mi, int s) {
   return parse_iso(buf);
 }
 
-bool is_identifier(const std::string& key) {
+bool is_identifier(std::string_view key) {
   return !key.empty() && std::isupper(static_cast<unsigned char>(key[0]));
 }
 
@@ -186,7 +187,7 @@ void check_record(size_t i, const record& r, const expectation& e) {
   if (e.exact_identifiers) {
     for (const auto& f : r.fields) {
       if (is_identifier(f.key)) {
-        EXPECT_TRUE(e.fields.count(f.key)) << "unexpected field " << f.key;
+        EXPECT_TRUE(e.fields.count(f.key.str())) << "unexpected field " << f.key;
       }
     }
   }
@@ -246,6 +247,47 @@ TEST(DlmsFrameDecoding, FieldsCarryUnitsAndFullObisCodes) {
   EXPECT_EQ(rec.find_field("ACTIVE_ENERGY_P")->obis, "1-1:1.8.0*255");
 }
 
+TEST(DlmsFrameDecoding, MapFieldsBorrowStaticTextAndOutliveTheDecoder) {
+  // Entry 14: L+G E450 (1-0 registers). The record is used after its decoder is gone: every
+  // borrowed text must be static storage (the sanitizer build checks the reads).
+  decode_result r;
+  {
+    decoder dec(frame_options(14));
+    r = feed_all(dec, frame_bytes(14), chunking::whole);
+  }
+  ASSERT_EQ(r.records.size(), 1U);
+  size_t borrowed_keys = 0;
+  for (const auto& f : r.records[0].fields) {
+    const auto* reg = find_identifier(f.key);
+    if (reg == nullptr) {
+      EXPECT_FALSE(f.key.is_borrowed()) << f.key;
+      EXPECT_EQ(f.key, f.obis);
+      continue;
+    }
+    ++borrowed_keys;
+    EXPECT_TRUE(f.key.is_borrowed()) << f.key;
+    EXPECT_EQ(static_cast<const void*>(f.key.data()), reg->identifier.data()) << f.key;
+    EXPECT_TRUE(f.unit.is_borrowed()) << f.key;
+    EXPECT_EQ(static_cast<const void*>(f.unit.data()), reg->unit.data()) << f.key;
+    EXPECT_EQ(f.obis, reg->obis_text) << f.key;
+    EXPECT_TRUE(f.obis.is_borrowed()) << f.key;
+  }
+  EXPECT_GE(borrowed_keys, 10U);
+  const auto copy = r.records[0];
+  EXPECT_EQ(copy, r.records[0]);
+}
+
+TEST(DlmsFrameDecoding, OtherChannelsGetTheirOwnObisText) {
+  decoder dec(frame_options(13)); // Kamstrup: 1-1:C.D.E*255, not the map's 1-0 text
+  const auto r = feed_all(dec, frame_bytes(13), chunking::whole);
+  ASSERT_EQ(r.records.size(), 1U);
+  const auto* f = r.records[0].find_field("ACTIVE_ENERGY_P");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->key.is_borrowed());
+  EXPECT_EQ(f->obis, "1-1:1.8.0*255");
+  EXPECT_TRUE(f->obis.is_inline());
+}
+
 TEST(DlmsFrameDecoding, SmdcObisShortCodesMatchFieldObis) {
   for (size_t i = 0; i < frames().size(); ++i) {
     const auto& out = frames().at(i).at("smdc_v2_0_0_behaviour").at("output");
@@ -258,7 +300,7 @@ TEST(DlmsFrameDecoding, SmdcObisShortCodesMatchFieldObis) {
       const auto* f = r.records[0].find_field(k);
       ASSERT_NE(f, nullptr) << i << " " << k;
       const auto shortcode = v.get<std::string>();
-      EXPECT_TRUE(f->obis.find(":" + shortcode + "*") != std::string::npos)
+      EXPECT_TRUE(f->obis.view().find(":" + shortcode + "*") != std::string_view::npos)
           << i << " " << k << " " << f->obis;
     }
   }
