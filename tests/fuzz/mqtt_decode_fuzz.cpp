@@ -40,7 +40,7 @@ constexpr std::string_view templates[4] = {"smartmeter/{tags.meter}/{field}",
 bool round_trippable(const record& r) {
   std::set<std::string> keys;
   for (const auto& f : r.fields) {
-    if (!keys.insert(f.key).second)
+    if (!keys.insert(f.key.str()).second)
       return false;
     if (const auto* d = std::get_if<double>(&f.value); d != nullptr && !std::isfinite(*d))
       return false;
