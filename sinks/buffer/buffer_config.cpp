@@ -14,6 +14,16 @@ option_spec buffer_option_spec() {
                  "disk keep other sinks flowing while this one is down."};
 }
 
+option_spec drain_timeout_option_spec() {
+  return {.name = "drain_timeout_secs",
+          .type = option_type::integer,
+          .doc = "At shutdown, keep delivering buffered records this long (keep it below "
+                 "engine.shutdown_timeout_secs); a disk buffer keeps the rest for the next start.",
+          .default_value = "5",
+          .min = 0,
+          .max = 3600};
+}
+
 void check_buffer_option(const YAML::Node& node, const std::string& file, diagnostics& diags) {
   auto b = node["buffer"];
   if (!b)

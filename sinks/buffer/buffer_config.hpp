@@ -16,6 +16,9 @@ namespace wattline::sink_buffer {
 /// The `buffer` option of a sink (type any: a nested map).
 [[nodiscard]] option_spec buffer_option_spec();
 
+/// The `drain_timeout_secs` option of a buffered sink (default 5 s).
+[[nodiscard]] option_spec drain_timeout_option_spec();
+
 /// Checks the node's `buffer:` map (types, allowed values, unknown keys) into `diags`.
 void check_buffer_option(const YAML::Node& node, const std::string& file, diagnostics& diags);
 

@@ -619,13 +619,7 @@ component_descriptor describe_influxdb_sink() {
        .default_value = "false"},
       {.name = "retention_duration",
        .doc = "v1: create (or alter) retention_policy with this duration, e.g. 30d."},
-      {.name = "drain_timeout_secs",
-       .type = option_type::integer,
-       .doc = "At shutdown, keep writing buffered records this long (keep it below "
-              "engine.shutdown_timeout_secs); a disk buffer keeps the rest for the next start.",
-       .default_value = "5",
-       .min = 0,
-       .max = 3600},
+      sb::drain_timeout_option_spec(),
       sb::buffer_option_spec(),
   };
   d.check = check_influxdb;

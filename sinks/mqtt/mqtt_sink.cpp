@@ -454,13 +454,7 @@ component_descriptor describe_mqtt_sink() {
       {.name = "discovery_device_tag",
        .doc = "Tag whose value identifies a device (one Home Assistant device per value).",
        .default_value = "meter"},
-      {.name = "drain_timeout_secs",
-       .type = option_type::integer,
-       .doc = "At shutdown, keep publishing buffered records this long (keep it below "
-              "engine.shutdown_timeout_secs); a disk buffer keeps the rest for the next start.",
-       .default_value = "5",
-       .min = 0,
-       .max = 3600},
+      sb::drain_timeout_option_spec(),
       sb::buffer_option_spec(),
   };
   for (auto& o : own)

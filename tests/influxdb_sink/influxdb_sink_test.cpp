@@ -46,19 +46,8 @@ uint64_t dir_bytes(const std::filesystem::path& dir) {
   return n;
 }
 
-class InfluxdbSink : public ::testing::Test {
+class InfluxdbSink : public ::testing::Test, protected pipeline_fixture {
 protected:
-  temp_dir dir;
-  pipeline_runner runner{dir.path()};
-
-  std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {}) {
-    return runner.run(yaml, std::move(env));
-  }
-
-  static std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
-    return pipeline_runner::jsonl_source(input, extra);
-  }
-
   /// An influxdb sink named `isink` fed by `in`; `extra` lines are indented options.
   static std::string influx_sink(const influxd_server& db, const std::string& extra = {},
                                  bool create_database = true) {

@@ -48,19 +48,8 @@ std::multiset<int> seqs(const std::vector<received_message>& msgs) {
   return out;
 }
 
-class MqttSink : public ::testing::Test {
+class MqttSink : public ::testing::Test, protected pipeline_fixture {
 protected:
-  temp_dir dir;
-  pipeline_runner runner{dir.path()};
-
-  std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {}) {
-    return runner.run(yaml, std::move(env));
-  }
-
-  static std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
-    return pipeline_runner::jsonl_source(input, extra);
-  }
-
   /// An mqtt sink named `msink` fed by `in`; `extra` lines are indented options.
   static std::string mqtt_sink(const std::string& url, const std::string& extra = {}) {
     return "  msink:\n    type: mqtt\n    inputs: [in]\n    url: " + url +

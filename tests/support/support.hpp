@@ -95,6 +95,21 @@ private:
   int runs_ = 0;
 };
 
+/// Members for end-to-end test fixtures (mix into a ::testing::Test): a temporary directory, a
+/// runner of the wattline binary in it, and the jsonl file source YAML.
+struct pipeline_fixture {
+  temp_dir dir;
+  pipeline_runner runner{dir.path()};
+
+  std::unique_ptr<child_process> run(const std::string& yaml, std::vector<std::string> env = {}) {
+    return runner.run(yaml, std::move(env));
+  }
+
+  static std::string source(const std::filesystem::path& input, const std::string& extra = {}) {
+    return pipeline_runner::jsonl_source(input, extra);
+  }
+};
+
 /// Absolute path of a file below the repository's tests/data directory.
 std::filesystem::path data_path(const std::string& relative);
 
