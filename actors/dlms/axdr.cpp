@@ -369,6 +369,11 @@ axdr_status read_ber_length(std::span<const uint8_t> in, size_t& pos, size_t& le
   return axdr_status::ok;
 }
 
+bool parse_axdr_leaf(std::span<const uint8_t> in, size_t& pos, data_node& node,
+                     axdr_status& status) noexcept {
+  return parse_leaf(in, pos, node, status);
+}
+
 axdr_status parse_axdr(std::span<const uint8_t> in, size_t& pos, std::vector<data_node>& out) {
   if (pos >= in.size())
     return axdr_status::truncated;

@@ -78,6 +78,13 @@ inline constexpr size_t axdr_max_nodes = 1U << 16;
 [[nodiscard]] axdr_status parse_axdr(std::span<const uint8_t> in, size_t& pos,
                                      std::vector<data_node>& out);
 
+/// Decodes the payload of a scalar or string value whose tag (already read) is `node.type` into
+/// `node`, as `parse_axdr` would for that value, and advances `pos`. Returns false, leaving `pos`
+/// and `node` unchanged, for containers, bit-strings, null / dont-care and unknown tags;
+/// otherwise sets `status` (ok, truncated or malformed).
+[[nodiscard]] bool parse_axdr_leaf(std::span<const uint8_t> in, size_t& pos, data_node& node,
+                                   axdr_status& status) noexcept;
+
 // Small accessors, inline: the decoder calls them for every node.
 
 /// True for integer, enum, bcd, boolean and float nodes.

@@ -741,8 +741,14 @@ struct decoder::impl {
       error(error_kind::malformed_data, "data-notification header invalid");
       return 0;
     }
-    nodes.clear();
     size_t p = dn.body_offset;
+    if (push_list_fast(a, p)) {
+      st.messages++;
+      emit(a, dn, std::nullopt, std::string());
+      return p;
+    }
+    nodes.clear();
+    p = dn.body_offset;
     switch (parse_axdr(a, p, nodes)) {
     case axdr_status::ok:
       break;
@@ -756,6 +762,102 @@ struct decoder::impl {
     st.messages++;
     build(a, dn);
     return p;
+  }
+
+  /// A push-object definition read by `push_list_fast`.
+  struct push_def {
+    obis_code obis;
+    uint16_t class_id = 0;
+    int8_t attribute = 0;
+  };
+  std::vector<push_def> push_defs;
+
+  /// Shape A in one pass, for the common encoding: a structure or array of fewer than 128
+  /// elements whose element 0 is the push-object list (each definition `{long-unsigned class,
+  /// octet-string[6] OBIS, integer attribute, long-unsigned data index}`), followed by scalar or
+  /// string values and scaler-unit structures `{integer, enum}`. Leaves in `nodes` one node per
+  /// body element (index = element number; a scaler-unit as a structure node holding the scaler
+  /// in `i` and the unit in `u`), fills `items` as `build` does, sets `end` past the body and
+  /// returns true. Returns false for any other body (or one that is truncated or malformed):
+  /// the caller then takes the general path, which decides and reports.
+  bool push_list_fast(std::span<const uint8_t> a, size_t& end) {
+    const size_t size = a.size();
+    size_t pos = end;
+    if (pos > size || size - pos < 4)
+      return false;
+    const uint8_t root = a[pos];
+    if ((root != 0x01 && root != 0x02) || a[pos + 1] == 0 || a[pos + 1] >= 0x80 ||
+        a[pos + 2] != 0x01 || a[pos + 3] == 0 || a[pos + 3] >= 0x80)
+      return false;
+    const size_t n = a[pos + 1];
+    const size_t m = a[pos + 3];
+    pos += 4;
+    push_defs.clear();
+    for (size_t k = 0; k < m; ++k) {
+      // 02 04 | 12 class(2) | 09 06 OBIS(6) | 0F attribute | 12 index(2): 18 bytes.
+      if (size - pos < 18)
+        return false;
+      const uint8_t* d = a.data() + pos;
+      if (d[0] != 0x02 || d[1] != 0x04 || d[2] != 0x12 || d[5] != 0x09 || d[6] != 0x06 ||
+          d[13] != 0x0F || d[15] != 0x12)
+        return false;
+      auto& def = push_defs.emplace_back();
+      def.class_id = static_cast<uint16_t>((d[3] << 8) | d[4]);
+      def.obis = obis_code{d[7], d[8], d[9], d[10], d[11], d[12]};
+      def.attribute = static_cast<int8_t>(d[14]);
+      pos += 18;
+    }
+    nodes.clear();
+    nodes.resize(n);
+    nodes[0].type = static_cast<data_type>(root);
+    nodes[0].count = static_cast<uint32_t>(n);
+    for (size_t k = 1; k < n; ++k) {
+      if (pos >= size)
+        return false;
+      auto& node = nodes[k];
+      const uint8_t tag = a[pos];
+      node.type = static_cast<data_type>(tag);
+      if (tag == 0x02) {
+        // Scaler-unit 02 02 0F scaler 16 unit.
+        if (size - pos < 6 || a[pos + 1] != 0x02 || a[pos + 2] != 0x0F || a[pos + 4] != 0x16)
+          return false;
+        node.count = 2;
+        node.subtree = 3;
+        node.i = static_cast<int8_t>(a[pos + 3]);
+        node.u = a[pos + 5];
+        pos += 6;
+        continue;
+      }
+      ++pos;
+      axdr_status status = axdr_status::ok;
+      if (!parse_axdr_leaf(a, pos, node, status) || status != axdr_status::ok)
+        return false;
+    }
+    end = pos;
+    items.clear();
+    su_by_obis.clear();
+    for (size_t k = 1; k < m && k < n; ++k) {
+      const auto& def = push_defs[k];
+      if (def.attribute == 2) {
+        item& it = items.emplace_back();
+        it.class_id = def.class_id;
+        it.obis = def.obis;
+        it.value = static_cast<uint32_t>(k);
+      } else if (def.attribute == 3 && nodes[k].type == data_type::structure) {
+        su_by_obis.emplace_back(def.obis, k);
+      }
+    }
+    if (!su_by_obis.empty()) {
+      for (auto& it : items)
+        for (const auto& [o, idx] : su_by_obis)
+          if (o == it.obis) {
+            it.has_su = true;
+            it.scaler = static_cast<int>(nodes[idx].i);
+            it.unit = static_cast<uint8_t>(nodes[idx].u);
+          }
+      su_by_obis.clear();
+    }
+    return true;
   }
 
   [[nodiscard]] std::optional<cosem_datetime> datetime_of(std::span<const uint8_t> a,
