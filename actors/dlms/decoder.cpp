@@ -191,6 +191,12 @@ text_init copied_text(std::string_view text) noexcept {
   return {text, false};
 }
 
+/// Big-endian 32-bit integer at `p`.
+inline uint32_t load_be32(const uint8_t* p) noexcept {
+  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
+         (static_cast<uint32_t>(p[2]) << 8) | p[3];
+}
+
 bool is_scaler_unit(const std::vector<data_node>& n, size_t i) noexcept {
   return n[i].type == data_type::structure && n[i].count == 2 && i + 2 < n.size() &&
          n[i + 1].type == data_type::int8 && n[i + 2].type == data_type::enumeration;
@@ -742,9 +748,9 @@ struct decoder::impl {
       return 0;
     }
     size_t p = dn.body_offset;
-    if (push_list_fast(a, p)) {
+    if (flat_body_fast(a, p)) {
       st.messages++;
-      emit(a, dn, std::nullopt, std::string());
+      emit(a, dn, fast_bare_time, fast_bare_id);
       return p;
     }
     nodes.clear();
@@ -764,54 +770,66 @@ struct decoder::impl {
     return p;
   }
 
-  /// A push-object definition read by `push_list_fast`.
+  /// A push-object definition read by `flat_body_fast`.
   struct push_def {
     obis_code obis;
     uint16_t class_id = 0;
     int8_t attribute = 0;
   };
   std::vector<push_def> push_defs;
+  std::optional<cosem_datetime> fast_bare_time;
+  std::string fast_bare_id;
 
-  /// Shape A in one pass, for the common encoding: a structure or array of fewer than 128
-  /// elements whose element 0 is the push-object list (each definition `{long-unsigned class,
-  /// octet-string[6] OBIS, integer attribute, long-unsigned data index}`), followed by scalar or
-  /// string values and scaler-unit structures `{integer, enum}`. Leaves in `nodes` one node per
-  /// body element (index = element number; a scaler-unit as a structure node holding the scaler
-  /// in `i` and the unit in `u`), fills `items` as `build` does, sets `end` past the body and
-  /// returns true. Returns false for any other body (or one that is truncated or malformed):
-  /// the caller then takes the general path, which decides and reports.
-  bool push_list_fast(std::span<const uint8_t> a, size_t& end) {
+  /// The common bodies in one pass, without the general node tree: a structure or array of
+  /// 1-127 elements that is either
+  /// - shape A: element 0 the push-object list, each definition `{long-unsigned class,
+  ///   octet-string[6] OBIS, integer attribute, long-unsigned data index}`, or
+  /// - shapes B / C without nested structures: OBIS codes, values and bare date-times / ids,
+  /// whose other elements are scalars, strings and scaler-unit structures `{integer, enum}`.
+  /// Leaves one node per body element in `nodes` (index = element number; a scaler-unit as a
+  /// structure node holding the scaler in `i` and the unit in `u`), fills `items`,
+  /// `fast_bare_time` and `fast_bare_id` as `build` would, sets `end` past the body and returns
+  /// true. Returns false for any other body (truncated and malformed ones included, and bodies
+  /// without register items): the caller then takes the general path, which decides and reports.
+  bool flat_body_fast(std::span<const uint8_t> a, size_t& end) {
     const size_t size = a.size();
     size_t pos = end;
-    if (pos > size || size - pos < 4)
+    if (pos > size || size - pos < 3)
       return false;
     const uint8_t root = a[pos];
-    if ((root != 0x01 && root != 0x02) || a[pos + 1] == 0 || a[pos + 1] >= 0x80 ||
-        a[pos + 2] != 0x01 || a[pos + 3] == 0 || a[pos + 3] >= 0x80)
+    if ((root != 0x01 && root != 0x02) || a[pos + 1] == 0 || a[pos + 1] >= 0x80)
       return false;
     const size_t n = a[pos + 1];
-    const size_t m = a[pos + 3];
-    pos += 4;
-    push_defs.clear();
-    for (size_t k = 0; k < m; ++k) {
-      // 02 04 | 12 class(2) | 09 06 OBIS(6) | 0F attribute | 12 index(2): 18 bytes.
-      if (size - pos < 18)
-        return false;
-      const uint8_t* d = a.data() + pos;
-      if (d[0] != 0x02 || d[1] != 0x04 || d[2] != 0x12 || d[5] != 0x09 || d[6] != 0x06 ||
-          d[13] != 0x0F || d[15] != 0x12)
-        return false;
-      auto& def = push_defs.emplace_back();
-      def.class_id = static_cast<uint16_t>((d[3] << 8) | d[4]);
-      def.obis = obis_code{d[7], d[8], d[9], d[10], d[11], d[12]};
-      def.attribute = static_cast<int8_t>(d[14]);
-      pos += 18;
-    }
+    pos += 2;
     nodes.clear();
     nodes.resize(n);
-    nodes[0].type = static_cast<data_type>(root);
-    nodes[0].count = static_cast<uint32_t>(n);
-    for (size_t k = 1; k < n; ++k) {
+    size_t first = 0; // first element decoded below
+    size_t m = 0;     // push-object definitions (shape A)
+    if (a[pos] == 0x01) {
+      if (size - pos < 2 || a[pos + 1] == 0 || a[pos + 1] >= 0x80)
+        return false;
+      m = a[pos + 1];
+      pos += 2;
+      push_defs.clear();
+      for (size_t k = 0; k < m; ++k) {
+        // 02 04 | 12 class(2) | 09 06 OBIS(6) | 0F attribute | 12 index(2): 18 bytes.
+        if (size - pos < 18)
+          return false;
+        const uint8_t* d = a.data() + pos;
+        if (d[0] != 0x02 || d[1] != 0x04 || d[2] != 0x12 || d[5] != 0x09 || d[6] != 0x06 ||
+            d[13] != 0x0F || d[15] != 0x12)
+          return false;
+        auto& def = push_defs.emplace_back();
+        def.class_id = static_cast<uint16_t>((d[3] << 8) | d[4]);
+        def.obis = obis_code{d[7], d[8], d[9], d[10], d[11], d[12]};
+        def.attribute = static_cast<int8_t>(d[14]);
+        pos += 18;
+      }
+      nodes[0].type = data_type::array;
+      nodes[0].count = static_cast<uint32_t>(m);
+      first = 1;
+    }
+    for (size_t k = first; k < n; ++k) {
       if (pos >= size)
         return false;
       auto& node = nodes[k];
@@ -828,35 +846,124 @@ struct decoder::impl {
         pos += 6;
         continue;
       }
+      // The usual value types inline (as `parse_axdr_leaf` decodes them), the rest through it.
+      const uint8_t* v = a.data() + pos + 1;
+      const size_t left = size - pos - 1;
+      switch (tag) {
+      case 0x06: // double-long-unsigned
+        if (left < 4)
+          return false;
+        node.u = load_be32(v);
+        pos += 5;
+        continue;
+      case 0x05: // double-long
+        if (left < 4)
+          return false;
+        node.i = static_cast<int32_t>(load_be32(v));
+        pos += 5;
+        continue;
+      case 0x12: // long-unsigned
+        if (left < 2)
+          return false;
+        node.u = static_cast<uint16_t>((v[0] << 8) | v[1]);
+        pos += 3;
+        continue;
+      case 0x10: // long
+        if (left < 2)
+          return false;
+        node.i = static_cast<int16_t>((v[0] << 8) | v[1]);
+        pos += 3;
+        continue;
+      case 0x11: // unsigned
+      case 0x16: // enum
+        if (left < 1)
+          return false;
+        node.u = v[0];
+        pos += 2;
+        continue;
+      case 0x09: // octet-string
+      case 0x0A: // visible-string
+        if (left < 1 || v[0] >= 0x80 || left - 1 < v[0])
+          return false;
+        node.offset = static_cast<uint32_t>(pos + 2);
+        node.count = v[0];
+        pos += 2 + v[0];
+        continue;
+      default:
+        break;
+      }
       ++pos;
       axdr_status status = axdr_status::ok;
       if (!parse_axdr_leaf(a, pos, node, status) || status != axdr_status::ok)
         return false;
     }
-    end = pos;
     items.clear();
-    su_by_obis.clear();
-    for (size_t k = 1; k < m && k < n; ++k) {
-      const auto& def = push_defs[k];
-      if (def.attribute == 2) {
-        item& it = items.emplace_back();
-        it.class_id = def.class_id;
-        it.obis = def.obis;
-        it.value = static_cast<uint32_t>(k);
-      } else if (def.attribute == 3 && nodes[k].type == data_type::structure) {
-        su_by_obis.emplace_back(def.obis, k);
-      }
-    }
-    if (!su_by_obis.empty()) {
-      for (auto& it : items)
-        for (const auto& [o, idx] : su_by_obis)
-          if (o == it.obis) {
-            it.has_su = true;
-            it.scaler = static_cast<int>(nodes[idx].i);
-            it.unit = static_cast<uint8_t>(nodes[idx].u);
-          }
+    fast_bare_time.reset();
+    fast_bare_id.clear();
+    if (m > 0) {
       su_by_obis.clear();
+      for (size_t k = 1; k < m && k < n; ++k) {
+        const auto& def = push_defs[k];
+        if (def.attribute == 2) {
+          item& it = items.emplace_back();
+          it.class_id = def.class_id;
+          it.obis = def.obis;
+          it.value = static_cast<uint32_t>(k);
+        } else if (def.attribute == 3 && nodes[k].type == data_type::structure) {
+          su_by_obis.emplace_back(def.obis, k);
+        }
+      }
+      if (!su_by_obis.empty()) {
+        for (auto& it : items)
+          for (const auto& [o, idx] : su_by_obis)
+            if (o == it.obis) {
+              it.has_su = true;
+              it.scaler = static_cast<int>(nodes[idx].i);
+              it.unit = static_cast<uint8_t>(nodes[idx].u);
+            }
+        su_by_obis.clear();
+      }
+    } else {
+      // Shape B as `build` walks it; shape C needs a structure starting with an OBIS code,
+      // which this path never accepts.
+      for (size_t k = 0; k < n; ++k) {
+        const auto& node = nodes[k];
+        if (node.type == data_type::octet_string && node.count == 6 &&
+            looks_like_obis(node_bytes(a, node)) && k + 1 < n && is_flat_pair_value(a, k + 1)) {
+          item& it = items.emplace_back();
+          it.obis = obis_code::from_bytes(node_bytes(a, node));
+          it.value = static_cast<uint32_t>(k + 1);
+          ++k;
+          if (k + 1 < n && nodes[k + 1].type == data_type::structure) {
+            it.has_su = true;
+            it.scaler = static_cast<int>(nodes[k + 1].i);
+            it.unit = static_cast<uint8_t>(nodes[k + 1].u);
+            ++k;
+          }
+          continue;
+        }
+        if (auto dt = datetime_of(a, node); dt && to_utc_ns(*dt, nullptr)) {
+          if (!fast_bare_time)
+            fast_bare_time = dt;
+        } else if (k > 0 && fast_bare_id.empty() && printable_text(a, node)) {
+          fast_bare_id = id_string(a, node);
+        }
+      }
+      if (items.empty())
+        return false; // shape D: field lists, on the general path
     }
+    end = pos;
+    return true;
+  }
+
+  /// `is_pair_value` for the flat nodes of `flat_body_fast` (no arrays; structures are
+  /// scaler-units).
+  [[nodiscard]] bool is_flat_pair_value(std::span<const uint8_t> a, size_t i) const {
+    const auto& n = nodes[i];
+    if (n.type == data_type::structure)
+      return false;
+    if (n.type == data_type::octet_string && n.count == 6 && looks_like_obis(node_bytes(a, n)))
+      return false;
     return true;
   }
 
