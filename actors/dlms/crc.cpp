@@ -1,6 +1,12 @@
 #include "actors/dlms/crc.hpp"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define WATTLINE_CRC_CLMUL 1
+#endif
 
 namespace wattline::dlms {
 
@@ -27,12 +33,8 @@ constexpr std::array<std::array<uint16_t, 256>, slices> make_tables() {
 
 constexpr auto tables = make_tables();
 
-} // namespace
-
-uint16_t crc16_x25(std::span<const uint8_t> bytes) noexcept {
-  uint32_t crc = 0xFFFF;
-  const uint8_t* p = bytes.data();
-  size_t n = bytes.size();
+/// Runs the table CRC over `n` bytes from state `crc` (no final xor).
+uint32_t crc_tables(uint32_t crc, const uint8_t* p, size_t n) noexcept {
   while (n >= slices) {
     const uint32_t x = crc ^ (static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8));
     // Four independent xor chains instead of one.
@@ -61,7 +63,78 @@ uint16_t crc16_x25(std::span<const uint8_t> bytes) noexcept {
   }
   while (n-- > 0)
     crc = (crc >> 8) ^ tables[0][(crc ^ *p++) & 0xFFU];
-  return static_cast<uint16_t>(crc ^ 0xFFFFU);
+  return crc;
+}
+
+#ifdef WATTLINE_CRC_CLMUL
+
+/// x^t mod P for the CRC polynomial P = x^16 + x^12 + x^5 + 1, as a 16-bit value (bit d = x^d).
+constexpr uint32_t x_pow_mod(unsigned t) {
+  uint32_t r = 1;
+  for (unsigned k = 0; k < t; ++k) {
+    r <<= 1;
+    if (r & 0x10000U)
+      r ^= 0x11021U;
+  }
+  return r;
+}
+
+/// A polynomial of degree < 64 in the bit-reflected 64-bit form the CRC uses (x^d at bit 63 - d).
+constexpr uint64_t reflect64(uint32_t poly) {
+  uint64_t r = 0;
+  for (unsigned d = 0; d < 32; ++d)
+    if (poly & (1U << d))
+      r |= uint64_t{1} << (63 - d);
+  return r;
+}
+
+// Folding a 128-bit remainder X = H x^64 + L over the next 16 bytes needs X x^128 = H x^192 +
+// L x^128 (mod P). A carry-less product of two bit-reflected 64-bit values is the reflected
+// 128-bit product times x, hence the constants x^191 and x^127 (mod P).
+constexpr uint64_t fold_high = reflect64(x_pow_mod(191)); // for H, the low quadword
+constexpr uint64_t fold_low = reflect64(x_pow_mod(127));  // for L, the high quadword
+
+/// Folds all whole 16-byte blocks of `n` (>= 32) bytes with PCLMULQDQ starting from state `crc`;
+/// returns the state after them (the table CRC of the 16-byte remainder). `n % 16` bytes remain.
+[[gnu::target("pclmul,sse4.1")]] uint32_t crc_fold(uint32_t crc, const uint8_t* p,
+                                                   size_t n) noexcept {
+  const __m128i k =
+      _mm_set_epi64x(static_cast<long long>(fold_low), static_cast<long long>(fold_high));
+  __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                            _mm_cvtsi32_si128(static_cast<int>(crc)));
+  p += 16;
+  n -= 16;
+  while (n >= 16) {
+    const __m128i h = _mm_clmulepi64_si128(x, k, 0x00);
+    const __m128i l = _mm_clmulepi64_si128(x, k, 0x11);
+    x = _mm_xor_si128(_mm_xor_si128(h, l), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    p += 16;
+    n -= 16;
+  }
+  alignas(16) uint8_t rest[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(rest), x);
+  return crc_tables(0, rest, 16);
+}
+
+const bool has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+
+#endif
+
+} // namespace
+
+uint16_t crc16_x25(std::span<const uint8_t> bytes) noexcept {
+  uint32_t crc = 0xFFFF;
+  const uint8_t* p = bytes.data();
+  size_t n = bytes.size();
+#ifdef WATTLINE_CRC_CLMUL
+  // Carry-less multiplication for frames, the tables for headers and short inputs.
+  if (n >= 48 && has_clmul) {
+    crc = crc_fold(crc, p, n);
+    p += n & ~size_t{15};
+    n &= 15;
+  }
+#endif
+  return static_cast<uint16_t>(crc_tables(crc, p, n) ^ 0xFFFFU);
 }
 
 } // namespace wattline::dlms
