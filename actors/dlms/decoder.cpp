@@ -134,15 +134,22 @@ std::string describe_system_title(std::span<const uint8_t, 8> st) {
 }
 
 /// raw * factor, computed as a division for factors like 0.01 so that 165 * 0.01 gives 1.65
-/// (the nearest double) rather than 1.6500000000000001.
-double apply_factor(double raw, double factor) {
-  if (factor > 0 && factor < 1) {
-    double inverse = std::round(1.0 / factor);
-    if (std::abs(inverse * factor - 1.0) < 1e-12)
-      return raw / inverse;
+/// (the nearest double) rather than 1.6500000000000001; decided once per factor.
+struct prepared_factor {
+  double factor = 1.0;
+  double divisor = 0;
+
+  explicit prepared_factor(double f = 1.0) : factor(f) {
+    if (f > 0 && f < 1) {
+      const double inverse = std::round(1.0 / f);
+      if (std::abs(inverse * f - 1.0) < 1e-12)
+        divisor = inverse;
+    }
   }
-  return raw * factor;
-}
+  [[nodiscard]] double apply(double raw) const noexcept {
+    return divisor != 0 ? raw / divisor : raw * factor;
+  }
+};
 
 double apply_scaler(double raw, int scaler) {
   static constexpr double pow10[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
@@ -220,6 +227,8 @@ struct decoder::impl {
       std::string err;
       user_fields.push_back(*parse_field_spec(f, err));
     }
+    for (const auto& reg : register_map())
+      map_factors.emplace_back(factor_for(reg));
     for (const auto& list : prof->field_lists) {
       std::vector<field_spec> specs;
       for (auto f : list) {
@@ -238,6 +247,8 @@ struct decoder::impl {
   zone_offset_cache zone_cache;
   std::unique_ptr<aes_gcm> cipher;
   std::vector<field_spec> user_fields;
+  /// The profile's factor of each register-map entry (same index), prepared.
+  std::vector<prepared_factor> map_factors;
   std::vector<std::vector<field_spec>> profile_fields;
 
   // ---- state ----
@@ -1212,7 +1223,8 @@ struct decoder::impl {
           continue; // duplicate C.D.E: first wins (smartmeter-datacollector)
         seen |= bit;
         const double value =
-            it.has_su ? apply_scaler(raw, it.scaler) : apply_factor(raw, factor_for(*reg));
+            it.has_su ? apply_scaler(raw, it.scaler)
+                      : map_factors[static_cast<size_t>(reg - register_map().data())].apply(raw);
         if (!std::isfinite(value))
           continue;
         // Identifier, unit and the usual OBIS text are string literals of the register map.
