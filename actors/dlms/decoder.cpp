@@ -249,6 +249,8 @@ struct decoder::impl {
   std::vector<field_spec> user_fields;
   /// The profile's factor of each register-map entry (same index), prepared.
   std::vector<prepared_factor> map_factors;
+  /// The register map's first entry.
+  const register_info* map_base = register_map().data();
   std::vector<std::vector<field_spec>> profile_fields;
 
   // ---- state ----
@@ -1173,111 +1175,127 @@ struct decoder::impl {
   std::vector<uint32_t> def_idx;
   std::vector<std::pair<obis_code, size_t>> su_by_obis;
 
-  void emit(std::span<const uint8_t> a, const data_notification& dn,
-            const std::optional<cosem_datetime>& bare_time, const std::string& bare_id) {
+  /// A record being built from register items, and what the items gave so far.
+  struct emit_state {
     record r;
-    r.name = "smartmeter";
     uint64_t seen = 0; // bit per register-map entry already emitted
-    r.fields.reserve(items.size());
     std::string id;
     std::optional<cosem_datetime> clock;
-    for (const auto& it : items) {
-      const auto& v = nodes[it.value];
-      if (it.spec != nullptr) {
-        if (it.spec->what == field_spec::kind::skip)
-          continue;
-        if (it.spec->what == field_spec::kind::meter_id) {
-          if (id.empty())
-            id = id_string(a, v);
-          continue;
-        }
-        if (it.spec->what == field_spec::kind::timestamp) {
-          if (!clock)
-            clock = datetime_of(a, v);
-          continue;
-        }
-      } else {
-        if (is_push_setup(it.obis))
-          continue;
-        if (is_clock_obis(it.obis)) {
-          if (!clock)
-            clock = datetime_of(a, v);
-          continue;
-        }
-        if (is_id_obis(it.obis)) {
-          if (id.empty() && (it.class_id == 0 || it.class_id == 1 || it.class_id == 3))
-            id = id_string(a, v);
-          continue;
-        }
-        if (it.class_id != 0 && it.class_id != 3 && it.class_id != 4)
-          continue;
+  };
+
+  /// Emits the items of the general path.
+  void emit(std::span<const uint8_t> a, const data_notification& dn,
+            const std::optional<cosem_datetime>& bare_time, const std::string& bare_id) {
+    emit_state s;
+    s.r.fields.reserve(items.size());
+    for (const auto& it : items)
+      emit_item(s, a, it, nodes[it.value]);
+    finish(s, dn, bare_time, bare_id);
+  }
+
+  /// Adds one register item with its value `v` (a node of `a`): a field, the meter id or the
+  /// clock.
+  void emit_item(emit_state& s, std::span<const uint8_t> a, const item& it,
+                 const data_node& v) const {
+    if (it.spec != nullptr) {
+      if (it.spec->what == field_spec::kind::skip)
+        return;
+      if (it.spec->what == field_spec::kind::meter_id) {
+        if (s.id.empty())
+          s.id = id_string(a, v);
+        return;
       }
-      if (!is_numeric(v))
-        continue;
-      const double raw = numeric_value(v);
-      if (!std::isfinite(raw))
-        continue; // NaN / infinity from a float register: no usable value
-      if (const auto* reg = find_register(it.obis.c, it.obis.d, it.obis.e)) {
-        const auto bit = uint64_t{1} << static_cast<size_t>(reg - register_map().data());
-        if (seen & bit)
-          continue; // duplicate C.D.E: first wins (smartmeter-datacollector)
-        seen |= bit;
-        const double value =
-            it.has_su ? apply_scaler(raw, it.scaler)
-                      : map_factors[static_cast<size_t>(reg - register_map().data())].apply(raw);
-        if (!std::isfinite(value))
-          continue;
-        // Identifier, unit and the usual OBIS text are string literals of the register map.
-        if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
-          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+      if (it.spec->what == field_spec::kind::timestamp) {
+        if (!s.clock)
+          s.clock = datetime_of(a, v);
+        return;
+      }
+    } else {
+      if (is_push_setup(it.obis))
+        return;
+      if (is_clock_obis(it.obis)) {
+        if (!s.clock)
+          s.clock = datetime_of(a, v);
+        return;
+      }
+      if (is_id_obis(it.obis)) {
+        if (s.id.empty() && (it.class_id == 0 || it.class_id == 1 || it.class_id == 3))
+          s.id = id_string(a, v);
+        return;
+      }
+      if (it.class_id != 0 && it.class_id != 3 && it.class_id != 4)
+        return;
+    }
+    if (!is_numeric(v))
+      return;
+    const double raw = numeric_value(v);
+    if (!std::isfinite(raw))
+      return; // NaN / infinity from a float register: no usable value
+    if (const auto* reg = find_register(it.obis.c, it.obis.d, it.obis.e)) {
+      const auto index = static_cast<size_t>(reg - map_base);
+      const auto bit = uint64_t{1} << index;
+      if (s.seen & bit)
+        return; // duplicate C.D.E: first wins (smartmeter-datacollector)
+      s.seen |= bit;
+      const double value = it.has_su ? apply_scaler(raw, it.scaler) : map_factors[index].apply(raw);
+      if (!std::isfinite(value))
+        return;
+      // Identifier, unit and the usual OBIS text are string literals of the register map.
+      if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
+        s.r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
                                 static_text(reg->obis_text));
-        } else {
-          std::array<char, obis_text_capacity> obis;
-          const std::string_view obis_text(obis.data(), it.obis.format(obis));
-          r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
-                                copied_text(obis_text));
-        }
       } else {
         std::array<char, obis_text_capacity> obis;
-        const std::string_view name(obis.data(), it.obis.format(obis));
-        if (r.find_field(name) != nullptr)
-          continue;
-        const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
-        if (!std::isfinite(value))
-          continue;
-        // The OBIS text fits in place; unit names are string literals.
-        const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-        r.fields.emplace_back(copied_text(name), value, static_text(unit), copied_text(name));
+        const std::string_view obis_text(obis.data(), it.obis.format(obis));
+        s.r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
+                                copied_text(obis_text));
       }
+    } else {
+      std::array<char, obis_text_capacity> obis;
+      const std::string_view name(obis.data(), it.obis.format(obis));
+      if (s.r.find_field(name) != nullptr)
+        return;
+      const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
+      if (!std::isfinite(value))
+        return;
+      // The OBIS text fits in place; unit names are string literals.
+      const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
+      s.r.fields.emplace_back(copied_text(name), value, static_text(unit), copied_text(name));
     }
-    if (id.empty())
-      id = bare_id;
-    if (!id.empty())
-      cached_id = id;
+  }
+
+  /// Publishes the record of a message whose items were all emitted (or reports no_values).
+  void finish(emit_state& s, const data_notification& dn,
+              const std::optional<cosem_datetime>& bare_time, const std::string& bare_id) {
+    s.r.name = "smartmeter";
+    if (s.id.empty())
+      s.id = bare_id;
+    if (!s.id.empty())
+      cached_id = s.id;
     const std::string& meter = !cached_id.empty()
                                    ? cached_id
                                    : (!opts.fallback_id.empty() ? opts.fallback_id : unknown_id);
-    if (r.fields.empty()) {
+    if (s.r.fields.empty()) {
       error(error_kind::no_values, "message from meter '" + meter + "' carried no register values");
       return;
     }
-    r.tags.reserve(2);
-    r.tags.emplace_back("meter", meter);
-    r.tags.emplace_back("profile", opts.profile);
-    r.time_ns = now;
+    s.r.tags.reserve(2);
+    s.r.tags.emplace_back("meter", meter);
+    s.r.tags.emplace_back("profile", opts.profile);
+    s.r.time_ns = now;
     if (!opts.system_time) {
       std::optional<int64_t> t;
-      if (clock)
-        t = to_utc_ns(*clock, tz, zone_cache);
+      if (s.clock)
+        t = to_utc_ns(*s.clock, tz, zone_cache);
       if (!t && dn.time)
         t = to_utc_ns(*dn.time, tz, zone_cache);
       if (!t && bare_time)
         t = to_utc_ns(*bare_time, tz, zone_cache);
       if (t)
-        r.time_ns = *t;
+        s.r.time_ns = *t;
     }
     st.records++;
-    out->records.push_back(std::move(r));
+    out->records.push_back(std::move(s.r));
   }
 
   const std::string unknown_id = "unknown";
