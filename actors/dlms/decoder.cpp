@@ -747,6 +747,14 @@ struct decoder::impl {
   };
   std::vector<item> items;
 
+  /// A record being built from register items, and what the items gave so far.
+  struct emit_state {
+    record r;
+    uint64_t seen = 0; // bit per register-map entry already emitted
+    std::string id;
+    std::optional<cosem_datetime> clock;
+  };
+
   /// Returns the bytes used by the notification (0 on error).
   size_t notification(std::span<const uint8_t> a) {
     data_notification dn;
@@ -761,10 +769,13 @@ struct decoder::impl {
       return 0;
     }
     size_t p = dn.body_offset;
-    if (flat_body_fast(a, p)) {
-      st.messages++;
-      emit(a, dn, fast_bare_time, fast_bare_id);
-      return p;
+    {
+      emit_state s;
+      if (flat_body_fast(a, p, s)) {
+        st.messages++;
+        finish(s, dn, fast_bare_time, fast_bare_id);
+        return p;
+      }
     }
     nodes.clear();
     p = dn.body_offset;
@@ -799,12 +810,13 @@ struct decoder::impl {
   ///   octet-string[6] OBIS, integer attribute, long-unsigned data index}`, or
   /// - shapes B / C without nested structures: OBIS codes, values and bare date-times / ids,
   /// whose other elements are scalars, strings and scaler-unit structures `{integer, enum}`.
-  /// Leaves one node per body element in `nodes` (index = element number; a scaler-unit as a
-  /// structure node holding the scaler in `i` and the unit in `u`), fills `items`,
-  /// `fast_bare_time` and `fast_bare_id` as `build` would, sets `end` past the body and returns
-  /// true. Returns false for any other body (truncated and malformed ones included, and bodies
-  /// without register items): the caller then takes the general path, which decides and reports.
-  bool flat_body_fast(std::span<const uint8_t> a, size_t& end) {
+  /// Emits the register items into `s` as `build` + `emit` would (while walking the values,
+  /// unless a shape-A list pushes scaler-units as attribute 3, which may follow their values),
+  /// sets `fast_bare_time` and `fast_bare_id`, sets `end` past the body and returns true.
+  /// Returns false for any other body (truncated and malformed ones included, and bodies without
+  /// register items): the caller then discards `s` and takes the general path, which decides
+  /// and reports.
+  bool flat_body_fast(std::span<const uint8_t> a, size_t& end, emit_state& s) {
     const size_t size = a.size();
     size_t pos = end;
     if (pos > size || size - pos < 3)
@@ -814,165 +826,233 @@ struct decoder::impl {
       return false;
     const size_t n = a[pos + 1];
     pos += 2;
-    nodes.clear();
-    nodes.resize(n);
-    size_t first = 0; // first element decoded below
-    size_t m = 0;     // push-object definitions (shape A)
-    if (a[pos] == 0x01) {
-      if (size - pos < 2 || a[pos + 1] == 0 || a[pos + 1] >= 0x80)
-        return false;
-      m = a[pos + 1];
-      pos += 2;
-      push_defs.clear();
-      for (size_t k = 0; k < m; ++k) {
-        // 02 04 | 12 class(2) | 09 06 OBIS(6) | 0F attribute | 12 index(2): 18 bytes.
-        if (size - pos < 18)
-          return false;
-        const uint8_t* d = a.data() + pos;
-        if (d[0] != 0x02 || d[1] != 0x04 || d[2] != 0x12 || d[5] != 0x09 || d[6] != 0x06 ||
-            d[13] != 0x0F || d[15] != 0x12)
-          return false;
-        auto& def = push_defs.emplace_back();
-        def.class_id = static_cast<uint16_t>((d[3] << 8) | d[4]);
-        def.obis = obis_code{d[7], d[8], d[9], d[10], d[11], d[12]};
-        def.attribute = static_cast<int8_t>(d[14]);
-        pos += 18;
-      }
-      nodes[0].type = data_type::array;
-      nodes[0].count = static_cast<uint32_t>(m);
-      first = 1;
-    }
-    for (size_t k = first; k < n; ++k) {
-      if (pos >= size)
-        return false;
-      auto& node = nodes[k];
-      const uint8_t tag = a[pos];
-      node.type = static_cast<data_type>(tag);
-      if (tag == 0x02) {
-        // Scaler-unit 02 02 0F scaler 16 unit.
-        if (size - pos < 6 || a[pos + 1] != 0x02 || a[pos + 2] != 0x0F || a[pos + 4] != 0x16)
-          return false;
-        node.count = 2;
-        node.subtree = 3;
-        node.i = static_cast<int8_t>(a[pos + 3]);
-        node.u = a[pos + 5];
-        pos += 6;
-        continue;
-      }
-      // The usual value types inline (as `parse_axdr_leaf` decodes them), the rest through it.
-      const uint8_t* v = a.data() + pos + 1;
-      const size_t left = size - pos - 1;
-      switch (tag) {
-      case 0x06: // double-long-unsigned
-        if (left < 4)
-          return false;
-        node.u = load_be32(v);
-        pos += 5;
-        continue;
-      case 0x05: // double-long
-        if (left < 4)
-          return false;
-        node.i = static_cast<int32_t>(load_be32(v));
-        pos += 5;
-        continue;
-      case 0x12: // long-unsigned
-        if (left < 2)
-          return false;
-        node.u = static_cast<uint16_t>((v[0] << 8) | v[1]);
-        pos += 3;
-        continue;
-      case 0x10: // long
-        if (left < 2)
-          return false;
-        node.i = static_cast<int16_t>((v[0] << 8) | v[1]);
-        pos += 3;
-        continue;
-      case 0x11: // unsigned
-      case 0x16: // enum
-        if (left < 1)
-          return false;
-        node.u = v[0];
-        pos += 2;
-        continue;
-      case 0x09: // octet-string
-      case 0x0A: // visible-string
-        if (left < 1 || v[0] >= 0x80 || left - 1 < v[0])
-          return false;
-        node.offset = static_cast<uint32_t>(pos + 2);
-        node.count = v[0];
-        pos += 2 + v[0];
-        continue;
-      default:
-        break;
-      }
-      ++pos;
-      axdr_status status = axdr_status::ok;
-      if (!parse_axdr_leaf(a, pos, node, status) || status != axdr_status::ok)
-        return false;
-    }
-    items.clear();
     fast_bare_time.reset();
     fast_bare_id.clear();
-    if (m > 0) {
-      su_by_obis.clear();
-      for (size_t k = 1; k < m && k < n; ++k) {
-        const auto& def = push_defs[k];
-        if (def.attribute == 2) {
-          item& it = items.emplace_back();
-          it.class_id = def.class_id;
-          it.obis = def.obis;
-          it.value = static_cast<uint32_t>(k);
-        } else if (def.attribute == 3 && nodes[k].type == data_type::structure) {
-          su_by_obis.emplace_back(def.obis, k);
-        }
-      }
-      if (!su_by_obis.empty()) {
-        for (auto& it : items)
-          for (const auto& [o, idx] : su_by_obis)
-            if (o == it.obis) {
-              it.has_su = true;
-              it.scaler = static_cast<int>(nodes[idx].i);
-              it.unit = static_cast<uint8_t>(nodes[idx].u);
-            }
-        su_by_obis.clear();
-      }
-    } else {
-      // Shape B as `build` walks it; shape C needs a structure starting with an OBIS code,
-      // which this path never accepts.
-      for (size_t k = 0; k < n; ++k) {
-        const auto& node = nodes[k];
-        if (node.type == data_type::octet_string && node.count == 6 &&
-            looks_like_obis(node_bytes(a, node)) && k + 1 < n && is_flat_pair_value(a, k + 1)) {
-          item& it = items.emplace_back();
-          it.obis = obis_code::from_bytes(node_bytes(a, node));
-          it.value = static_cast<uint32_t>(k + 1);
-          ++k;
-          if (k + 1 < n && nodes[k + 1].type == data_type::structure) {
-            it.has_su = true;
-            it.scaler = static_cast<int>(nodes[k + 1].i);
-            it.unit = static_cast<uint8_t>(nodes[k + 1].u);
-            ++k;
-          }
-          continue;
-        }
-        if (auto dt = datetime_of(a, node); dt && to_utc_ns(*dt, nullptr)) {
-          if (!fast_bare_time)
-            fast_bare_time = dt;
-        } else if (k > 0 && fast_bare_id.empty() && printable_text(a, node)) {
-          fast_bare_id = id_string(a, node);
-        }
-      }
-      if (items.empty())
-        return false; // shape D: field lists, on the general path
+    if (a[pos] != 0x01) {
+      if (!flat_pairs(a, pos, n, s))
+        return false;
+      end = pos;
+      return true;
     }
+    if (size - pos < 2 || a[pos + 1] == 0 || a[pos + 1] >= 0x80)
+      return false;
+    const size_t m = a[pos + 1];
+    pos += 2;
+    push_defs.clear();
+    bool attribute3 = false;
+    for (size_t k = 0; k < m; ++k) {
+      // 02 04 | 12 class(2) | 09 06 OBIS(6) | 0F attribute | 12 index(2): 18 bytes.
+      if (size - pos < 18)
+        return false;
+      const uint8_t* d = a.data() + pos;
+      if (d[0] != 0x02 || d[1] != 0x04 || d[2] != 0x12 || d[5] != 0x09 || d[6] != 0x06 ||
+          d[13] != 0x0F || d[15] != 0x12)
+        return false;
+      auto& def = push_defs.emplace_back();
+      def.class_id = static_cast<uint16_t>((d[3] << 8) | d[4]);
+      def.obis = obis_code{d[7], d[8], d[9], d[10], d[11], d[12]};
+      def.attribute = static_cast<int8_t>(d[14]);
+      attribute3 = attribute3 || (k > 0 && def.attribute == 3);
+      pos += 18;
+    }
+    if (!attribute3) {
+      // Every item is complete when its value is read: emit on the way.
+      s.r.fields.reserve(m);
+      item it;
+      data_node v;
+      for (size_t k = 1; k < n; ++k) {
+        v = data_node{};
+        if (!flat_element(a, pos, v))
+          return false;
+        if (k < m && push_defs[k].attribute == 2) {
+          it.class_id = push_defs[k].class_id;
+          it.obis = push_defs[k].obis;
+          it.value = static_cast<uint32_t>(k);
+          emit_item(s, a, it, v);
+        }
+      }
+      end = pos;
+      return true;
+    }
+    // Scaler-units pushed as attribute 3 apply to items before and after them: collect first.
+    nodes.clear();
+    nodes.resize(n);
+    for (size_t k = 1; k < n; ++k)
+      if (!flat_element(a, pos, nodes[k]))
+        return false;
+    items.clear();
+    su_by_obis.clear();
+    for (size_t k = 1; k < m && k < n; ++k) {
+      const auto& def = push_defs[k];
+      if (def.attribute == 2) {
+        item& it = items.emplace_back();
+        it.class_id = def.class_id;
+        it.obis = def.obis;
+        it.value = static_cast<uint32_t>(k);
+      } else if (def.attribute == 3 && nodes[k].type == data_type::structure) {
+        su_by_obis.emplace_back(def.obis, k);
+      }
+    }
+    for (auto& it : items)
+      for (const auto& [o, idx] : su_by_obis)
+        if (o == it.obis) {
+          it.has_su = true;
+          it.scaler = static_cast<int>(nodes[idx].i);
+          it.unit = static_cast<uint8_t>(nodes[idx].u);
+        }
+    su_by_obis.clear();
+    s.r.fields.reserve(items.size());
+    for (const auto& it : items)
+      emit_item(s, a, it, nodes[it.value]);
     end = pos;
     return true;
   }
 
-  /// `is_pair_value` for the flat nodes of `flat_body_fast` (no arrays; structures are
-  /// scaler-units).
-  [[nodiscard]] bool is_flat_pair_value(std::span<const uint8_t> a, size_t i) const {
-    const auto& n = nodes[i];
+  /// Shape B of `flat_body_fast`: the `n` elements at `pos`, walked as `build` walks them (OBIS
+  /// code, value, optional scaler-unit; other elements bare date-times or ids), each item
+  /// emitted as soon as it is complete. False when an element is not flat or there is no item.
+  bool flat_pairs(std::span<const uint8_t> a, size_t& pos, size_t n, emit_state& s) {
+    s.r.fields.reserve(n / 2);
+    data_node cur;
+    data_node next;
+    bool any_item = false;
+    item it;
+    size_t k = 0;
+    if (!flat_element(a, pos, cur))
+      return false;
+    // `cur` is element k, decoded.
+    while (true) {
+      if (cur.type == data_type::octet_string && cur.count == 6 &&
+          looks_like_obis(node_bytes(a, cur)) && k + 1 < n) {
+        next = data_node{};
+        if (!flat_element(a, pos, next))
+          return false;
+        if (is_flat_pair_value(a, next)) {
+          any_item = true;
+          it.obis = obis_code::from_bytes(node_bytes(a, cur));
+          it.value = static_cast<uint32_t>(k + 1);
+          it.has_su = false;
+          it.scaler = 0;
+          it.unit = 255;
+          k += 2;
+          if (k >= n) {
+            emit_item(s, a, it, next);
+            return true;
+          }
+          cur = data_node{};
+          if (!flat_element(a, pos, cur))
+            return false;
+          if (cur.type == data_type::structure) {
+            it.has_su = true;
+            it.scaler = static_cast<int>(cur.i);
+            it.unit = static_cast<uint8_t>(cur.u);
+            emit_item(s, a, it, next);
+            if (++k >= n)
+              return true;
+            cur = data_node{};
+            if (!flat_element(a, pos, cur))
+              return false;
+          } else {
+            emit_item(s, a, it, next);
+          }
+          continue;
+        }
+        flat_bare(a, cur, k);
+        cur = next;
+        ++k;
+        continue;
+      }
+      flat_bare(a, cur, k);
+      if (++k >= n)
+        return any_item;
+      cur = data_node{};
+      if (!flat_element(a, pos, cur))
+        return false;
+    }
+  }
+
+  /// An element of a shape-B body that is no item: a bare date-time or id, as `build` takes it.
+  void flat_bare(std::span<const uint8_t> a, const data_node& node, size_t k) {
+    if (auto dt = datetime_of(a, node); dt && to_utc_ns(*dt, nullptr)) {
+      if (!fast_bare_time)
+        fast_bare_time = dt;
+    } else if (k > 0 && fast_bare_id.empty() && printable_text(a, node)) {
+      fast_bare_id = id_string(a, node);
+    }
+  }
+
+  /// Decodes one element of a flat body at `pos` into `node` (default-initialised): a scalar or
+  /// string as `parse_axdr` would, a scaler-unit structure `02 02 0F s 16 u` as a structure node
+  /// holding the scaler in `i` and the unit in `u`. False for anything else.
+  static bool flat_element(std::span<const uint8_t> a, size_t& pos, data_node& node) noexcept {
+    const size_t size = a.size();
+    if (pos >= size)
+      return false;
+    const uint8_t tag = a[pos];
+    node.type = static_cast<data_type>(tag);
+    const uint8_t* v = a.data() + pos + 1;
+    const size_t left = size - pos - 1;
+    // The usual value types inline, the rest through `parse_axdr_leaf`.
+    switch (tag) {
+    case 0x02: // scaler-unit 02 02 0F scaler 16 unit
+      if (left < 5 || v[0] != 0x02 || v[1] != 0x0F || v[3] != 0x16)
+        return false;
+      node.count = 2;
+      node.subtree = 3;
+      node.i = static_cast<int8_t>(v[2]);
+      node.u = v[4];
+      pos += 6;
+      return true;
+    case 0x06: // double-long-unsigned
+      if (left < 4)
+        return false;
+      node.u = load_be32(v);
+      pos += 5;
+      return true;
+    case 0x05: // double-long
+      if (left < 4)
+        return false;
+      node.i = static_cast<int32_t>(load_be32(v));
+      pos += 5;
+      return true;
+    case 0x12: // long-unsigned
+      if (left < 2)
+        return false;
+      node.u = static_cast<uint16_t>((v[0] << 8) | v[1]);
+      pos += 3;
+      return true;
+    case 0x10: // long
+      if (left < 2)
+        return false;
+      node.i = static_cast<int16_t>((v[0] << 8) | v[1]);
+      pos += 3;
+      return true;
+    case 0x11: // unsigned
+    case 0x16: // enum
+      if (left < 1)
+        return false;
+      node.u = v[0];
+      pos += 2;
+      return true;
+    case 0x09: // octet-string
+    case 0x0A: // visible-string
+      if (left < 1 || v[0] >= 0x80 || left - 1 < v[0])
+        return false;
+      node.offset = static_cast<uint32_t>(pos + 2);
+      node.count = v[0];
+      pos += 2 + v[0];
+      return true;
+    default:
+      break;
+    }
+    ++pos;
+    axdr_status status = axdr_status::ok;
+    return parse_axdr_leaf(a, pos, node, status) && status == axdr_status::ok;
+  }
+
+  /// `is_pair_value` for a flat node (no arrays; structures are scaler-units).
+  [[nodiscard]] static bool is_flat_pair_value(std::span<const uint8_t> a,
+                                               const data_node& n) noexcept {
     if (n.type == data_type::structure)
       return false;
     if (n.type == data_type::octet_string && n.count == 6 && looks_like_obis(node_bytes(a, n)))
@@ -1174,14 +1254,6 @@ struct decoder::impl {
   std::vector<uint32_t> child_idx;
   std::vector<uint32_t> def_idx;
   std::vector<std::pair<obis_code, size_t>> su_by_obis;
-
-  /// A record being built from register items, and what the items gave so far.
-  struct emit_state {
-    record r;
-    uint64_t seen = 0; // bit per register-map entry already emitted
-    std::string id;
-    std::optional<cosem_datetime> clock;
-  };
 
   /// Emits the items of the general path.
   void emit(std::span<const uint8_t> a, const data_notification& dn,
