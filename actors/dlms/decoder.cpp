@@ -912,24 +912,32 @@ struct decoder::impl {
   /// code, value, optional scaler-unit; other elements bare date-times or ids), each item
   /// emitted as soon as it is complete. False when an element is not flat or there is no item.
   bool flat_pairs(std::span<const uint8_t> a, size_t& pos, size_t n, emit_state& s) {
+    // The element tests read the encoded bytes, not the nodes just written (a node field
+    // stored narrow and read back wide stalls store forwarding). In a flat element, tag 09 is
+    // followed by its one-byte length.
+    const auto obis_at = [&a](size_t at) {
+      return a[at] == 0x09 && a[at + 1] == 6 && looks_like_obis(a.subspan(at + 2, 6));
+    };
     s.r.fields.reserve(n / 2);
     data_node cur;
     data_node next;
     bool any_item = false;
     item it;
     size_t k = 0;
+    size_t cur_at = pos;
     if (!flat_element(a, pos, cur))
       return false;
-    // `cur` is element k, decoded.
+    // `cur` is element k, decoded from `cur_at`.
     while (true) {
-      if (cur.type == data_type::octet_string && cur.count == 6 &&
-          looks_like_obis(node_bytes(a, cur)) && k + 1 < n) {
+      if (k + 1 < n && obis_at(cur_at)) {
+        const size_t next_at = pos;
         next = data_node{};
         if (!flat_element(a, pos, next))
           return false;
-        if (is_flat_pair_value(a, next)) {
+        if (a[next_at] != 0x02 && !obis_at(next_at)) { // `is_pair_value`
           any_item = true;
-          it.obis = obis_code::from_bytes(node_bytes(a, cur));
+          it.obis = obis_code{a[cur_at + 2], a[cur_at + 3], a[cur_at + 4],
+                              a[cur_at + 5], a[cur_at + 6], a[cur_at + 7]};
           it.value = static_cast<uint32_t>(k + 1);
           it.has_su = false;
           it.scaler = 0;
@@ -939,16 +947,18 @@ struct decoder::impl {
             emit_item(s, a, it, next);
             return true;
           }
+          cur_at = pos;
           cur = data_node{};
           if (!flat_element(a, pos, cur))
             return false;
-          if (cur.type == data_type::structure) {
+          if (a[cur_at] == 0x02) { // scaler-unit
             it.has_su = true;
-            it.scaler = static_cast<int>(cur.i);
-            it.unit = static_cast<uint8_t>(cur.u);
+            it.scaler = static_cast<int8_t>(a[cur_at + 3]);
+            it.unit = a[cur_at + 5];
             emit_item(s, a, it, next);
             if (++k >= n)
               return true;
+            cur_at = pos;
             cur = data_node{};
             if (!flat_element(a, pos, cur))
               return false;
@@ -959,12 +969,14 @@ struct decoder::impl {
         }
         flat_bare(a, cur, k);
         cur = next;
+        cur_at = next_at;
         ++k;
         continue;
       }
       flat_bare(a, cur, k);
       if (++k >= n)
         return any_item;
+      cur_at = pos;
       cur = data_node{};
       if (!flat_element(a, pos, cur))
         return false;
@@ -984,7 +996,10 @@ struct decoder::impl {
   /// Decodes one element of a flat body at `pos` into `node` (default-initialised): a scalar or
   /// string as `parse_axdr` would, a scaler-unit structure `02 02 0F s 16 u` as a structure node
   /// holding the scaler in `i` and the unit in `u`. False for anything else.
-  static bool flat_element(std::span<const uint8_t> a, size_t& pos, data_node& node) noexcept {
+  /// Inlined so that the node's fields stay in registers (a node stored field by field and
+  /// read back wider stalls store forwarding).
+  [[gnu::always_inline]] static bool flat_element(std::span<const uint8_t> a, size_t& pos,
+                                                  data_node& node) noexcept {
     const size_t size = a.size();
     if (pos >= size)
       return false;
@@ -1048,16 +1063,6 @@ struct decoder::impl {
     ++pos;
     axdr_status status = axdr_status::ok;
     return parse_axdr_leaf(a, pos, node, status) && status == axdr_status::ok;
-  }
-
-  /// `is_pair_value` for a flat node (no arrays; structures are scaler-units).
-  [[nodiscard]] static bool is_flat_pair_value(std::span<const uint8_t> a,
-                                               const data_node& n) noexcept {
-    if (n.type == data_type::structure)
-      return false;
-    if (n.type == data_type::octet_string && n.count == 6 && looks_like_obis(node_bytes(a, n)))
-      return false;
-    return true;
   }
 
   [[nodiscard]] std::optional<cosem_datetime> datetime_of(std::span<const uint8_t> a,
