@@ -166,33 +166,46 @@ std::span<const register_info> register_map() noexcept {
 
 namespace {
 
-/// For each C, the range of map entries with that C (the table is sorted by C.D.E).
-struct c_index {
-  std::array<uint8_t, 256> first{};
-  std::array<uint8_t, 256> count{};
-};
+/// C.D.E -> map entry: open addressing over 256 slots (the map has at most 64 entries, so
+/// lookups mostly take one probe, misses end at an empty slot). A slot holds C.D.E in bits
+/// 0-23 and the entry index + 1 in bits 24-31; 0 = empty. The first entry of a C.D.E wins.
+constexpr size_t register_slots = 256;
 
-constexpr c_index make_c_index() {
-  c_index x{};
-  for (size_t i = 0; i < map_table.size(); ++i) {
-    const uint8_t c = map_table[i].c;
-    if (x.count[c] == 0)
-      x.first[c] = static_cast<uint8_t>(i);
-    ++x.count[c];
-  }
-  return x;
+constexpr size_t register_slot(uint32_t key) {
+  return static_cast<size_t>((key * 0x9E3779B1U) >> 24);
 }
 
-constexpr c_index by_c = make_c_index();
+constexpr std::array<uint32_t, register_slots> make_register_index() {
+  std::array<uint32_t, register_slots> t{};
+  for (size_t i = 0; i < map_table.size(); ++i) {
+    const uint32_t key = (static_cast<uint32_t>(map_table[i].c) << 16) |
+                         (static_cast<uint32_t>(map_table[i].d) << 8) | map_table[i].e;
+    for (size_t h = register_slot(key);; h = (h + 1) % register_slots) {
+      if (t[h] == 0) {
+        t[h] = key | (static_cast<uint32_t>(i + 1) << 24);
+        break;
+      }
+      if ((t[h] & 0xFFFFFFU) == key)
+        break; // duplicate C.D.E: keep the first
+    }
+  }
+  return t;
+}
+
+static_assert(map_size < 255 && map_size <= register_slots / 2);
+constexpr auto register_index = make_register_index();
 
 } // namespace
 
 const register_info* find_register(uint8_t c, uint8_t d, uint8_t e) noexcept {
-  const size_t first = by_c.first[c];
-  for (size_t i = first; i < first + by_c.count[c]; ++i)
-    if (map_table[i].d == d && map_table[i].e == e)
-      return &map_table[i];
-  return nullptr;
+  const uint32_t key = (static_cast<uint32_t>(c) << 16) | (static_cast<uint32_t>(d) << 8) | e;
+  for (size_t h = register_slot(key);; h = (h + 1) % register_slots) {
+    const uint32_t slot = register_index[h];
+    if (slot == 0)
+      return nullptr;
+    if ((slot & 0xFFFFFFU) == key)
+      return &map_table[(slot >> 24) - 1];
+  }
 }
 
 const register_info* find_identifier(std::string_view identifier) noexcept {

@@ -282,6 +282,27 @@ TEST(DlmsObis, FormatsAndParsesAllNotations) {
   EXPECT_FALSE(obis_code::parse("1-1:32.7.0*256"));
 }
 
+TEST(DlmsObisMap, FindRegisterAgreesWithAScanOfTheMap) {
+  // The hashed lookup against the first map entry with the same C.D.E.
+  const auto map = register_map();
+  for (unsigned c = 0; c < 256; ++c)
+    for (unsigned d = 0; d < 256; ++d)
+      for (unsigned e : {0U, 1U, 2U, 3U, 4U, 5U, 6U, 7U, 8U, 9U, 10U, 128U, 255U}) {
+        const register_info* expected = nullptr;
+        for (const auto& r : map)
+          if (r.c == c && r.d == d && r.e == e) {
+            expected = &r;
+            break;
+          }
+        ASSERT_EQ(find_register(static_cast<uint8_t>(c), static_cast<uint8_t>(d),
+                                static_cast<uint8_t>(e)),
+                  expected)
+            << c << "." << d << "." << e;
+      }
+  for (const auto& r : map)
+    EXPECT_NE(find_register(r.c, r.d, r.e), nullptr);
+}
+
 TEST(DlmsObisMap, ReactiveQuantitiesUseVarAndVarh) {
   EXPECT_EQ(find_register(3, 7, 0)->unit, "var");
   EXPECT_EQ(find_register(8, 8, 2)->unit, "varh");
