@@ -221,6 +221,20 @@ void fill_zone_cache(zone_offset_cache& cache, const date::time_zone& tz,
 
 } // namespace
 
+bool utc_convertible(const cosem_datetime& dt) noexcept {
+  // The checks of `wall_time_ns` and `with_deviation`.
+  if (dt.year == 0xFFFF || dt.year < 1970 || dt.year > 2200 || dt.month < 1 || dt.month > 12 ||
+      dt.day < 1 || dt.day > 31 || dt.hour > 23 || dt.minute > 59 || dt.second > 59)
+    return false;
+  if (dt.hundredths != 0xFF && dt.hundredths > 99)
+    return false;
+  static constexpr uint8_t month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (dt.year % 4 == 0 && dt.year % 100 != 0) || dt.year % 400 == 0;
+  if (dt.day > month_days[dt.month - 1] + (dt.month == 2 && leap ? 1 : 0))
+    return false;
+  return !dt.deviation_specified() || (dt.deviation >= -900 && dt.deviation <= 900);
+}
+
 std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz) noexcept {
   const auto wall_ns = wall_time_ns(dt);
   if (!wall_ns)

@@ -123,6 +123,10 @@ parse_datetime(std::span<const uint8_t> b) noexcept {
 [[nodiscard]] std::optional<int64_t> to_utc_ns(const cosem_datetime& dt,
                                                const date::time_zone* tz) noexcept;
 
+/// True exactly when `to_utc_ns(dt, nullptr)` gives a value (fields in range, an existing date,
+/// a specified deviation within +-900 minutes), without converting.
+[[nodiscard]] bool utc_convertible(const cosem_datetime& dt) noexcept;
+
 /// A stretch of local time in which one zone's wall times are unambiguous and share one UTC
 /// offset (the current standard or DST period), remembered between `to_utc_ns` calls so that
 /// consecutive messages skip the zone's rule lookup.

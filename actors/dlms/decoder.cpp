@@ -985,7 +985,7 @@ struct decoder::impl {
 
   /// An element of a shape-B body that is no item: a bare date-time or id, as `build` takes it.
   void flat_bare(std::span<const uint8_t> a, const data_node& node, size_t k) {
-    if (auto dt = datetime_of(a, node); dt && to_utc_ns(*dt, nullptr)) {
+    if (auto dt = datetime_of(a, node); dt && utc_convertible(*dt)) {
       if (!fast_bare_time)
         fast_bare_time = dt;
     } else if (k > 0 && fast_bare_id.empty() && printable_text(a, node)) {
@@ -1217,7 +1217,7 @@ struct decoder::impl {
           continue;
         }
         // Untagged element: a bare date-time or a bare id string.
-        if (auto dt = datetime_of(a, n); dt && to_utc_ns(*dt, nullptr)) {
+        if (auto dt = datetime_of(a, n); dt && utc_convertible(*dt)) {
           if (!bare_time)
             bare_time = dt;
         } else if (k > 0 && bare_id.empty() && printable_text(a, n)) {

@@ -316,6 +316,35 @@ TEST(DlmsObisMap, ReactiveQuantitiesUseVarAndVarh) {
 
 // ------------------------------------------------------------------------------------- time
 
+TEST(DlmsCosemDateTime, UtcConvertibleAgreesWithToUtcNs) {
+  size_t convertible = 0;
+  for (unsigned year :
+       {1969U, 1970U, 1971U, 1900U, 2000U, 2023U, 2024U, 2100U, 2200U, 2201U, 0xFFFFU})
+    for (unsigned month : {0U, 1U, 2U, 3U, 4U, 6U, 9U, 11U, 12U, 13U, 0xFDU, 0xFEU, 0xFFU})
+      for (unsigned day = 0; day < 34; ++day)
+        for (unsigned hour : {0U, 23U, 24U, 0xFFU})
+          for (unsigned minute : {0U, 59U, 60U})
+            for (unsigned second : {0U, 59U, 60U, 0xFFU})
+              for (unsigned hundredths : {0U, 99U, 100U, 0xFFU})
+                for (int deviation : {-32768, -901, -900, 0, 60, 900, 901, 32767}) {
+                  cosem_datetime dt;
+                  dt.year = static_cast<uint16_t>(year);
+                  dt.month = static_cast<uint8_t>(month);
+                  dt.day = static_cast<uint8_t>(day == 33 ? 0xFF : day);
+                  dt.hour = static_cast<uint8_t>(hour);
+                  dt.minute = static_cast<uint8_t>(minute);
+                  dt.second = static_cast<uint8_t>(second);
+                  dt.hundredths = static_cast<uint8_t>(hundredths);
+                  dt.deviation = static_cast<int16_t>(deviation);
+                  const bool expected = to_utc_ns(dt, nullptr).has_value();
+                  convertible += expected ? 1 : 0;
+                  ASSERT_EQ(utc_convertible(dt), expected)
+                      << year << "-" << month << "-" << day << " " << hour << ":" << minute << ":"
+                      << second << "." << hundredths << " dev " << deviation;
+                }
+  EXPECT_GT(convertible, 0U);
+}
+
 TEST(DlmsCosemDateTime, SpecifiedDeviationGivesUtcAsLocalPlusDeviation) {
   // Iskra: local 06:19:45 with deviation -120 (CEST) is 04:19:45 UTC.
   EXPECT_EQ(to_utc_ns(dt(2020, 8, 15, 6, 19, 45, -120, 0x80), nullptr),
