@@ -198,6 +198,18 @@ text_init copied_text(std::string_view text) noexcept {
   return {text, false};
 }
 
+/// Appends a field built in place (the texts convert straight into the new element). Compilers
+/// without parenthesised aggregate initialisation (clang < 16, used for the fuzz build) get a
+/// moved temporary instead.
+inline void add_field(std::vector<field>& fields, text_init key, double value, text_init unit,
+                      text_init obis) {
+#if defined(__cpp_aggregate_paren_init)
+  fields.emplace_back(key, value, unit, obis);
+#else
+  fields.push_back(field{key, value, unit, obis});
+#endif
+}
+
 /// Big-endian 32-bit integer at `p`.
 inline uint32_t load_be32(const uint8_t* p) noexcept {
   return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
@@ -1319,13 +1331,13 @@ struct decoder::impl {
         return;
       // Identifier, unit and the usual OBIS text are string literals of the register map.
       if (it.obis.a == 1 && it.obis.b == 0 && it.obis.f == 255) {
-        s.r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
-                                static_text(reg->obis_text));
+        add_field(s.r.fields, static_text(reg->identifier), value, static_text(reg->unit),
+                  static_text(reg->obis_text));
       } else {
         std::array<char, obis_text_capacity> obis;
         const std::string_view obis_text(obis.data(), it.obis.format(obis));
-        s.r.fields.emplace_back(static_text(reg->identifier), value, static_text(reg->unit),
-                                copied_text(obis_text));
+        add_field(s.r.fields, static_text(reg->identifier), value, static_text(reg->unit),
+                  copied_text(obis_text));
       }
     } else {
       std::array<char, obis_text_capacity> obis;
@@ -1337,7 +1349,7 @@ struct decoder::impl {
         return;
       // The OBIS text fits in place; unit names are string literals.
       const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
-      s.r.fields.emplace_back(copied_text(name), value, static_text(unit), copied_text(name));
+      add_field(s.r.fields, copied_text(name), value, static_text(unit), copied_text(name));
     }
   }
 
