@@ -136,9 +136,8 @@ private:
       b.records.reserve(taken.size());
       for (auto& m : taken) {
         std::string err;
-        auto opts = decode_;
-        opts.default_time_ns = now_ns();
-        auto r = mq::decode(m.topic, m.payload, format_, topic_, opts, &err);
+        decode_.default_time_ns = now_ns(); // receive time, for payloads without one
+        auto r = mq::decode(m.topic, m.payload, format_, topic_, decode_, &err);
         if (!r) {
           ctx.error("bad_message", "message on " + m.topic + " ignored: " + err);
           continue;

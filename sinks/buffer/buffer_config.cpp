@@ -98,6 +98,20 @@ std::unique_ptr<record_buffer> open_and_report(const buffer_options& opts, node_
   return buffer;
 }
 
+bool append_or_hold(record_buffer& buffer, std::vector<record>& records, bool& blocked,
+                    node_context& ctx) {
+  auto res = buffer.append(records);
+  if (!res.accepted) {
+    if (!blocked)
+      ctx.set_detail("buffer full (" + std::to_string(buffer.size()) + " records), holding input");
+    blocked = true;
+    return false;
+  }
+  if (res.dropped > 0)
+    ctx.dropped(res.dropped, "buffer full, oldest records dropped (when_full: drop_oldest)");
+  return true;
+}
+
 void report_undelivered(const record_buffer& buffer, buffer_type type, node_context& ctx) {
   auto left = buffer.size();
   if (left == 0)

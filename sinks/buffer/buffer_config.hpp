@@ -33,6 +33,13 @@ void check_buffer_option(const YAML::Node& node, const std::string& file, diagno
 [[nodiscard]] std::unique_ptr<record_buffer> open_and_report(const buffer_options& opts,
                                                              node_context& ctx);
 
+/// Appends a sink's input batch to its buffer. Returns false when the `block` policy has no room
+/// (the sink returns false from on_batch and calls ctx.ready() after acknowledgements made
+/// room): `blocked` is set and the node's state detail says so. Records dropped by
+/// `drop_oldest` are counted.
+bool append_or_hold(record_buffer& buffer, std::vector<record>& records, bool& blocked,
+                    node_context& ctx);
+
 /// At the drain deadline: reports the records `buffer` still holds, kept for the next start
 /// (disk, a warning) or lost (memory, an error and counted as dropped).
 void report_undelivered(const record_buffer& buffer, buffer_type type, node_context& ctx);

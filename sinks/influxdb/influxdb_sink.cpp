@@ -305,16 +305,8 @@ public:
     if (b.records.empty())
       return true;
     bool was_empty = buffer_->unread() == 0;
-    auto res = buffer_->append(b.records);
-    if (!res.accepted) {
-      if (!blocked_)
-        ctx.set_detail("buffer full (" + std::to_string(buffer_->size()) +
-                       " records), holding input");
-      blocked_ = true;
+    if (!sb::append_or_hold(*buffer_, b.records, blocked_, ctx))
       return false;
-    }
-    if (res.dropped > 0)
-      ctx.dropped(res.dropped, "buffer full, oldest records dropped (when_full: drop_oldest)");
     if (was_empty)
       oldest_unread_ = std::chrono::steady_clock::now();
     send(ctx);

@@ -72,6 +72,8 @@ public:
       d.prefix = o.str("discovery_prefix", "homeassistant");
       d.device_tag = o.str("discovery_device_tag", "meter");
       d.availability_topic = availability_topic_of(spec);
+      d.payload_online = o.str("payload_online", "online");
+      d.payload_offline = o.str("payload_offline", "offline");
       d.format = format_;
       d.state_topic_template = topic_.text();
       discovery_.emplace(std::move(d));
@@ -97,12 +99,6 @@ public:
     copts.availability_topic = availability_topic_of(spec_);
     copts.payload_online = spec_.opts.str("payload_online", "online");
     copts.payload_offline = spec_.opts.str("payload_offline", "offline");
-    if (discovery_) {
-      auto d = discovery_->options();
-      d.payload_online = copts.payload_online;
-      d.payload_offline = copts.payload_offline;
-      discovery_.emplace(std::move(d));
-    }
 
     auto mailbox = ctx.mailbox();
     auto queue = reports_;
@@ -141,16 +137,8 @@ public:
   bool on_batch(batch& b, node_context& ctx) override {
     if (b.records.empty())
       return true;
-    auto res = buffer_->append(b.records);
-    if (!res.accepted) {
-      if (!blocked_)
-        ctx.set_detail("buffer full (" + std::to_string(buffer_->size()) +
-                       " records), holding input");
-      blocked_ = true;
+    if (!sb::append_or_hold(*buffer_, b.records, blocked_, ctx))
       return false;
-    }
-    if (res.dropped > 0)
-      ctx.dropped(res.dropped, "buffer full, oldest records dropped (when_full: drop_oldest)");
     fill(ctx);
     return true;
   }
@@ -222,7 +210,7 @@ private:
     if (discovery_) {
       std::string derr;
       for (auto& m : discovery_->announce(r, &derr))
-        push(std::move(m), 0, 1, true, ctx);
+        push(std::move(m), 0, 1, true);
       if (!derr.empty())
         ctx.error("discovery", "Home Assistant discovery: " + derr);
     }
@@ -231,25 +219,21 @@ private:
     std::size_t n = mq::encode(r, format_, topic_, msgs, &err);
     if (n == 0 && !err.empty())
       ctx.dropped(1, "cannot publish record: " + err);
-    std::size_t pushed = 0;
     for (auto& m : msgs)
-      if (push(std::move(m), seq, std::nullopt, std::nullopt, ctx))
-        ++pushed;
-    unacked_.push_back(pushed);
+      push(std::move(m), seq, std::nullopt, std::nullopt);
+    unacked_.push_back(msgs.size());
   }
 
-  bool push(mq::encoded_message&& m, uint64_t tag, std::optional<int> qos,
-            std::optional<bool> retain, node_context& ctx) {
+  /// Queues one message; the outbox itself is unbounded, `max_pending_` bounds it in fill().
+  void push(mq::encoded_message&& m, uint64_t tag, std::optional<int> qos,
+            std::optional<bool> retain) {
     mq::message msg;
     msg.topic = std::move(m.topic);
     msg.payload = std::move(m.payload);
     msg.qos = qos;
     msg.retain = retain;
     msg.tag = tag;
-    if (outbox_.push(std::move(msg)))
-      return true;
-    ctx.dropped(1, "MQTT outbox full"); // cannot happen: the outbox has room beyond the bound
-    return false;
+    outbox_.push(std::move(msg));
   }
 
   /// Hands pending messages to the client (as far as the connection and window allow).
@@ -258,7 +242,7 @@ private:
     outbox_.pump(*client_, &invalid_);
     for (auto tag : invalid_) {
       ctx.error("invalid_topic", "the broker client refused a topic as invalid; message dropped");
-      complete(tag, ctx);
+      complete(tag);
     }
     if (!invalid_.empty())
       ctx.dropped(invalid_.size(), "invalid topic");
@@ -270,7 +254,7 @@ private:
   }
 
   /// One message of record `tag` left the outbox for good.
-  void complete(uint64_t tag, node_context&) {
+  void complete(uint64_t tag) {
     if (tag == 0 || tag < front_seq_)
       return; // discovery message
     auto i = static_cast<std::size_t>(tag - front_seq_);
@@ -305,7 +289,7 @@ private:
     for (const auto& r : rs) {
       auto a = outbox_.apply(r);
       if (a.known && a.delivered)
-        complete(a.tag, ctx);
+        complete(a.tag);
     }
     fill(ctx); // publishes again what was not delivered, and new records
     if (draining_ && !drained_ && all_delivered()) {
@@ -325,7 +309,7 @@ private:
       failing_ = false;
       ctx.set_detail("publishing to " + url_);
       if (discovery_ && connects_ > 0)
-        republish_discovery(ctx); // a broker restarted without persistence lost the configs
+        republish_discovery(); // a broker restarted without persistence lost the configs
       ++connects_;
       fill(ctx);
       break;
@@ -338,16 +322,16 @@ private:
     }
   }
 
-  void republish_discovery(node_context& ctx) {
+  void republish_discovery() {
     for (auto& m : discovery_->all())
-      push(std::move(m), 0, 1, true, ctx);
+      push(std::move(m), 0, 1, true);
   }
 
   void received(const mq::incoming_message& m, node_context& ctx) {
     if (discovery_ && discovery_->is_ha_birth(m.topic, m.payload) && !m.retained) {
       ctx.log(log_level::info, "Home Assistant came online: announcing " +
                                    std::to_string(discovery_->size()) + " entities again");
-      republish_discovery(ctx);
+      republish_discovery();
       publish(ctx);
     }
   }
