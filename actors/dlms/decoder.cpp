@@ -210,6 +210,42 @@ inline void add_field(std::vector<field>& fields, text_init key, double value, t
 #endif
 }
 
+/// Appends a field whose texts are copies of prepared ones (borrowed or inline: no allocation).
+inline void add_field(std::vector<field>& fields, const field_text& key, double value,
+                      const field_text& unit, const field_text& obis) {
+#if defined(__cpp_aggregate_paren_init)
+  fields.emplace_back(key, value, unit, obis);
+#else
+  fields.push_back(field{key, value, unit, obis});
+#endif
+}
+
+/// Payload bytes of a numeric A-XDR value of type `t` (see `is_numeric`).
+constexpr size_t numeric_size(data_type t) noexcept {
+  switch (t) {
+  case data_type::int16:
+  case data_type::uint16:
+    return 2;
+  case data_type::int32:
+  case data_type::uint32:
+  case data_type::float32:
+    return 4;
+  case data_type::int64:
+  case data_type::uint64:
+  case data_type::float64:
+    return 8;
+  default:
+    return 1;
+  }
+}
+
+/// Unaligned 64-bit load.
+inline uint64_t load64(const uint8_t* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 /// Big-endian 32-bit integer at `p`.
 inline uint32_t load_be32(const uint8_t* p) noexcept {
   return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
@@ -764,8 +800,150 @@ struct decoder::impl {
     record r;
     uint64_t seen = 0; // bit per register-map entry already emitted
     std::string id;
+    /// The id when it is not in `id` (a replayed layout's).
+    const std::string* id_ref = nullptr;
     std::optional<cosem_datetime> clock;
   };
+
+  // ---------------------------------------------------------------- layout replay
+
+  /// A notification body that `flat_body_fast` decoded, kept so that the next body with the same
+  /// layout is decoded without walking it: a meter pushes the same objects every time, only the
+  /// register values and date-times change. The next body is compared with `bytes` wherever
+  /// `fixed` is set - everything but the payloads of numeric register values and of the clock /
+  /// bare date-time - and then only those values are read. Every decision of the walk that
+  /// depends on another byte (shape, OBIS codes, types, lengths, scaler-units, ids, duplicates)
+  /// was made on bytes the comparison fixes; those that depend on a value (a finite number, a
+  /// valid date-time) are checked again, and any difference falls back to the walk. The record is
+  /// the walk's, field for field.
+  struct body_layout {
+    /// One field: where its value's A-XDR element starts and how it is scaled.
+    struct value_step {
+      uint32_t at = 0; // offset of the element's tag in the body
+      bool has_su = false;
+      int scaler = 0;
+      int32_t factor = -1; // index into `map_factors`; -1 = none
+      field_text key;
+      field_text unit;
+      field_text obis;
+    };
+    bool valid = false;
+    std::vector<uint8_t> bytes;     // the body, from the first byte after the header to the end
+    std::vector<uint8_t> fixed;     // 0xFF where the next body must have the same byte
+    size_t end = 0;                 // where the body ended, relative to its first byte
+    std::vector<value_step> values; // in the order the fields were emitted
+    int32_t clock_at = -1;          // offset of the clock's 12 date-time bytes; -1 = none
+    data_type clock_type = data_type::octet_string;
+    int32_t bare_time_at = -1; // offset of the bare date-time's 12 bytes; -1 = none
+    data_type bare_time_type = data_type::octet_string;
+    std::string id;      // the meter id the register items gave
+    std::string bare_id; // the bare id of a shape-B body
+  };
+  body_layout layout;    // replayed
+  body_layout recording; // being recorded while `flat_body_fast` walks a body
+  bool recording_on = false;
+  bool recording_ok = false;
+  size_t recording_base = 0; // offset of the recorded body in its APDU
+  size_t value_at = 0;       // offset of the element `emit_item` gets, while recording
+
+  void start_recording(std::span<const uint8_t> a, size_t base) {
+    recording_on = true;
+    recording_ok = base <= a.size() && a.size() - base <= UINT32_MAX;
+    recording_base = base;
+    recording.valid = false;
+    if (!recording_ok)
+      return;
+    recording.bytes.assign(a.begin() + static_cast<ptrdiff_t>(base), a.end());
+    recording.fixed.assign(a.size() - base, 0xFF);
+    recording.values.clear();
+    recording.clock_at = -1;
+    recording.bare_time_at = -1;
+  }
+
+  /// Lets `n` bytes at `from` (in the APDU) differ in the next body.
+  void vary(size_t from, size_t n) {
+    const size_t size = recording.fixed.size();
+    if (from < recording_base || from - recording_base > size ||
+        n > size - (from - recording_base)) {
+      recording_ok = false;
+      return;
+    }
+    std::fill_n(recording.fixed.begin() + static_cast<ptrdiff_t>(from - recording_base), n, 0);
+  }
+
+  /// Lets the numeric value at `value_at` differ.
+  void vary_value(const data_node& v) { vary(value_at + 1, numeric_size(v.type)); }
+
+  /// Records the field just emitted from the numeric value `v` at `value_at`.
+  void record_value(const item& it, const data_node& v, const field& f, int32_t factor) {
+    auto& step = recording.values.emplace_back();
+    step.at = static_cast<uint32_t>(value_at - recording_base);
+    step.has_su = it.has_su;
+    step.scaler = it.scaler;
+    step.factor = factor;
+    step.key = f.key;
+    step.unit = f.unit;
+    step.obis = f.obis;
+    vary_value(v);
+  }
+
+  /// Decodes the body at `base` by replaying `layout` when it matches; false otherwise (`s` then
+  /// holds nothing to use).
+  bool replay_layout(std::span<const uint8_t> a, size_t base, emit_state& s,
+                     std::optional<cosem_datetime>& bare_time) {
+    const size_t n = layout.bytes.size();
+    if (!layout.valid || base > a.size() || a.size() - base != n)
+      return false;
+    const uint8_t* p = a.data() + base;
+    const uint8_t* want = layout.bytes.data();
+    const uint8_t* mask = layout.fixed.data();
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      diff |= (load64(p + i) ^ load64(want + i)) & load64(mask + i);
+    for (; i < n; ++i)
+      diff |= static_cast<uint64_t>((p[i] ^ want[i]) & mask[i]);
+    if (diff != 0)
+      return false;
+    // The same checks and arithmetic as `emit_item` on the same element.
+    s.r.fields.reserve(layout.values.size());
+    for (const auto& step : layout.values) {
+      size_t pos = base + step.at;
+      data_node v;
+      if (!flat_element(a, pos, v))
+        return false;
+      const double raw = numeric_value(v);
+      if (!std::isfinite(raw))
+        return false;
+      const double value = step.has_su ? apply_scaler(raw, step.scaler)
+                           : step.factor >= 0
+                               ? map_factors[static_cast<size_t>(step.factor)].apply(raw)
+                               : raw;
+      if (!std::isfinite(value))
+        return false;
+      add_field(s.r.fields, step.key, value, step.unit, step.obis);
+    }
+    if (layout.clock_at >= 0) {
+      data_node d;
+      d.type = layout.clock_type;
+      d.count = 12;
+      d.offset = static_cast<uint32_t>(base + static_cast<size_t>(layout.clock_at));
+      s.clock = datetime_of(a, d);
+      if (!s.clock)
+        return false;
+    }
+    if (layout.bare_time_at >= 0) {
+      data_node d;
+      d.type = layout.bare_time_type;
+      d.count = 12;
+      d.offset = static_cast<uint32_t>(base + static_cast<size_t>(layout.bare_time_at));
+      bare_time = datetime_of(a, d);
+      if (!bare_time || !utc_convertible(*bare_time))
+        return false;
+    }
+    s.id_ref = &layout.id;
+    return true;
+  }
 
   /// Returns the bytes used by the notification (0 on error).
   size_t notification(std::span<const uint8_t> a) {
@@ -783,7 +961,27 @@ struct decoder::impl {
     size_t p = dn.body_offset;
     {
       emit_state s;
-      if (flat_body_fast(a, p, s)) {
+      std::optional<cosem_datetime> bare_time;
+      if (replay_layout(a, p, s, bare_time)) {
+        st.messages++;
+        st.replayed++;
+        finish(s, dn, bare_time, layout.bare_id);
+        return p + layout.end;
+      }
+    }
+    {
+      emit_state s;
+      start_recording(a, p);
+      const bool fast = flat_body_fast(a, p, s);
+      recording_on = false;
+      if (fast) {
+        if (recording_ok) {
+          recording.id = s.id;
+          recording.bare_id = fast_bare_id;
+          recording.end = p - dn.body_offset;
+          recording.valid = true;
+          std::swap(layout, recording);
+        }
         st.messages++;
         finish(s, dn, fast_bare_time, fast_bare_id);
         return p;
@@ -874,12 +1072,14 @@ struct decoder::impl {
       data_node v;
       for (size_t k = 1; k < n; ++k) {
         v = data_node{};
+        const size_t v_at = pos;
         if (!flat_element(a, pos, v))
           return false;
         if (k < m && push_defs[k].attribute == 2) {
           it.class_id = push_defs[k].class_id;
           it.obis = push_defs[k].obis;
           it.value = static_cast<uint32_t>(k);
+          value_at = v_at;
           emit_item(s, a, it, v);
         }
       }
@@ -887,6 +1087,7 @@ struct decoder::impl {
       return true;
     }
     // Scaler-units pushed as attribute 3 apply to items before and after them: collect first.
+    recording_ok = false; // (not replayed)
     nodes.clear();
     nodes.resize(n);
     for (size_t k = 1; k < n; ++k)
@@ -955,6 +1156,7 @@ struct decoder::impl {
           it.scaler = 0;
           it.unit = 255;
           k += 2;
+          value_at = next_at;
           if (k >= n) {
             emit_item(s, a, it, next);
             return true;
@@ -998,8 +1200,14 @@ struct decoder::impl {
   /// An element of a shape-B body that is no item: a bare date-time or id, as `build` takes it.
   void flat_bare(std::span<const uint8_t> a, const data_node& node, size_t k) {
     if (auto dt = datetime_of(a, node); dt && utc_convertible(*dt)) {
-      if (!fast_bare_time)
+      if (!fast_bare_time) {
         fast_bare_time = dt;
+        if (recording_on) {
+          recording.bare_time_type = node.type;
+          recording.bare_time_at = static_cast<int32_t>(node.offset - recording_base);
+          vary(node.offset, 12);
+        }
+      }
     } else if (k > 0 && fast_bare_id.empty() && printable_text(a, node)) {
       fast_bare_id = id_string(a, node);
     }
@@ -1284,8 +1492,7 @@ struct decoder::impl {
 
   /// Adds one register item with its value `v` (a node of `a`): a field, the meter id or the
   /// clock.
-  void emit_item(emit_state& s, std::span<const uint8_t> a, const item& it,
-                 const data_node& v) const {
+  void emit_item(emit_state& s, std::span<const uint8_t> a, const item& it, const data_node& v) {
     if (it.spec != nullptr) {
       if (it.spec->what == field_spec::kind::skip)
         return;
@@ -1303,8 +1510,14 @@ struct decoder::impl {
       if (is_push_setup(it.obis))
         return;
       if (is_clock_obis(it.obis)) {
-        if (!s.clock)
+        if (!s.clock) {
           s.clock = datetime_of(a, v);
+          if (recording_on && s.clock) {
+            recording.clock_type = v.type;
+            recording.clock_at = static_cast<int32_t>(v.offset - recording_base);
+            vary(v.offset, 12);
+          }
+        }
         return;
       }
       if (is_id_obis(it.obis)) {
@@ -1323,8 +1536,11 @@ struct decoder::impl {
     if (const auto* reg = find_register(it.obis.c, it.obis.d, it.obis.e)) {
       const auto index = static_cast<size_t>(reg - map_base);
       const auto bit = uint64_t{1} << index;
-      if (s.seen & bit)
-        return; // duplicate C.D.E: first wins (smartmeter-datacollector)
+      if (s.seen & bit) {
+        if (recording_on)
+          vary_value(v); // ignored whatever it holds
+        return;          // duplicate C.D.E: first wins (smartmeter-datacollector)
+      }
       s.seen |= bit;
       const double value = it.has_su ? apply_scaler(raw, it.scaler) : map_factors[index].apply(raw);
       if (!std::isfinite(value))
@@ -1339,17 +1555,24 @@ struct decoder::impl {
         add_field(s.r.fields, static_text(reg->identifier), value, static_text(reg->unit),
                   copied_text(obis_text));
       }
+      if (recording_on)
+        record_value(it, v, s.r.fields.back(), static_cast<int32_t>(index));
     } else {
       std::array<char, obis_text_capacity> obis;
       const std::string_view name(obis.data(), it.obis.format(obis));
-      if (s.r.find_field(name) != nullptr)
+      if (s.r.find_field(name) != nullptr) {
+        if (recording_on)
+          vary_value(v); // ignored whatever it holds
         return;
+      }
       const double value = it.has_su ? apply_scaler(raw, it.scaler) : raw;
       if (!std::isfinite(value))
         return;
       // The OBIS text fits in place; unit names are string literals.
       const auto unit = it.has_su ? unit_name(it.unit) : std::string_view{};
       add_field(s.r.fields, copied_text(name), value, static_text(unit), copied_text(name));
+      if (recording_on)
+        record_value(it, v, s.r.fields.back(), -1);
     }
   }
 
@@ -1357,10 +1580,10 @@ struct decoder::impl {
   void finish(emit_state& s, const data_notification& dn,
               const std::optional<cosem_datetime>& bare_time, const std::string& bare_id) {
     s.r.name = "smartmeter";
-    if (s.id.empty())
-      s.id = bare_id;
-    if (!s.id.empty())
-      cached_id = s.id;
+    const std::string& item_id = s.id_ref != nullptr ? *s.id_ref : s.id;
+    const std::string& id = !item_id.empty() ? item_id : bare_id;
+    if (!id.empty() && cached_id != id)
+      cached_id = id;
     const std::string& meter = !cached_id.empty()
                                    ? cached_id
                                    : (!opts.fallback_id.empty() ? opts.fallback_id : unknown_id);

@@ -114,6 +114,9 @@ struct decoder_stats {
   uint64_t frames = 0;
   /// Complete data-notifications decoded.
   uint64_t messages = 0;
+  /// Of `messages`, those whose body had the layout of an earlier one (same bytes except the
+  /// register values and date-times) and was decoded by replaying that layout.
+  uint64_t replayed = 0;
   /// Records emitted.
   uint64_t records = 0;
   /// Errors per kind, indexed by `error_kind`.
