@@ -94,16 +94,12 @@ constexpr uint64_t reflect64(uint32_t poly) {
 constexpr uint64_t fold_high = reflect64(x_pow_mod(191)); // for H, the low quadword
 constexpr uint64_t fold_low = reflect64(x_pow_mod(127));  // for L, the high quadword
 
-/// Folds all whole 16-byte blocks of `n` (>= 32) bytes with PCLMULQDQ starting from state `crc`;
-/// returns the state after them (the table CRC of the 16-byte remainder). `n % 16` bytes remain.
-[[gnu::target("pclmul,sse4.1")]] uint32_t crc_fold(uint32_t crc, const uint8_t* p,
-                                                   size_t n) noexcept {
+/// Folds the 16-byte block `x` (the CRC state already mixed in) and the `n` (a multiple of 16)
+/// bytes at `p` with PCLMULQDQ; returns the CRC state after them (the table CRC of the 16-byte
+/// remainder from state 0).
+[[gnu::target("pclmul,sse4.1")]] uint32_t crc_fold(__m128i x, const uint8_t* p, size_t n) noexcept {
   const __m128i k =
       _mm_set_epi64x(static_cast<long long>(fold_low), static_cast<long long>(fold_high));
-  __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                            _mm_cvtsi32_si128(static_cast<int>(crc)));
-  p += 16;
-  n -= 16;
   while (n >= 16) {
     const __m128i h = _mm_clmulepi64_si128(x, k, 0x00);
     const __m128i l = _mm_clmulepi64_si128(x, k, 0x11);
@@ -116,7 +112,38 @@ constexpr uint64_t fold_low = reflect64(x_pow_mod(127));  // for L, the high qua
   return crc_tables(0, rest, 16);
 }
 
-const bool has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+/// Shuffle masks that move the first `lead` bytes of a block to its end and zero the rest:
+/// `shift_masks + lead`, 16 bytes.
+alignas(16) constexpr uint8_t shift_masks[32] = {
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,   11,   12,   13,   14,   15};
+
+/// The CRC state after `n` (>= 16) bytes from state `crc`. The `n % 16` leading bytes go first,
+/// as a block right-aligned over zeros (zero bytes from state 0 leave it 0, and a state is the
+/// same as its bytes xored into the next two input bytes), so no byte-wise tail remains.
+[[gnu::target("pclmul,ssse3,sse4.1")]] uint32_t crc_clmul(uint32_t crc, const uint8_t* p,
+                                                          size_t n) noexcept {
+  const size_t lead = n % 16;
+  const __m128i state = _mm_cvtsi32_si128(static_cast<int>(crc));
+  const __m128i first = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), state);
+  if (lead == 0)
+    return crc_fold(first, p + 16, n - 16);
+  const __m128i x = _mm_shuffle_epi8(
+      first, _mm_loadu_si128(reinterpret_cast<const __m128i*>(shift_masks + lead)));
+  if (lead >= 2)
+    return crc_fold(x, p + lead, n - lead);
+  // One leading byte: the state's second byte goes into the next block.
+  const __m128i k =
+      _mm_set_epi64x(static_cast<long long>(fold_low), static_cast<long long>(fold_high));
+  const __m128i next = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)),
+                                     _mm_cvtsi32_si128(static_cast<int>(crc >> 8)));
+  const __m128i y = _mm_xor_si128(
+      _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
+  return crc_fold(y, p + 17, n - 17);
+}
+
+const bool has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3") &&
+                       __builtin_cpu_supports("sse4.1");
 
 #endif
 
@@ -125,14 +152,10 @@ const bool has_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_support
 uint16_t crc16_x25(std::span<const uint8_t> bytes) noexcept {
   uint32_t crc = 0xFFFF;
   const uint8_t* p = bytes.data();
-  size_t n = bytes.size();
+  const size_t n = bytes.size();
 #ifdef WATTLINE_CRC_CLMUL
-  // Carry-less multiplication for frames, the tables for headers and short inputs.
-  if (n >= 48 && has_clmul) {
-    crc = crc_fold(crc, p, n);
-    p += n & ~size_t{15};
-    n &= 15;
-  }
+  if (n >= 16 && has_clmul)
+    return static_cast<uint16_t>(crc_clmul(crc, p, n) ^ 0xFFFFU);
 #endif
   return static_cast<uint16_t>(crc_tables(crc, p, n) ^ 0xFFFFU);
 }
