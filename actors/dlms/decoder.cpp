@@ -962,7 +962,7 @@ struct decoder::impl {
     {
       emit_state s;
       std::optional<cosem_datetime> bare_time;
-      if (replay_layout(a, p, s, bare_time)) {
+      if (opts.replay_layouts && replay_layout(a, p, s, bare_time)) {
         st.messages++;
         st.replayed++;
         finish(s, dn, bare_time, layout.bare_id);
@@ -971,11 +971,13 @@ struct decoder::impl {
     }
     {
       emit_state s;
-      start_recording(a, p);
+      if (opts.replay_layouts)
+        start_recording(a, p);
       const bool fast = flat_body_fast(a, p, s);
+      const bool recorded = recording_on && recording_ok;
       recording_on = false;
       if (fast) {
-        if (recording_ok) {
+        if (recorded) {
           recording.id = s.id;
           recording.bare_id = fast_bare_id;
           recording.end = p - dn.body_offset;

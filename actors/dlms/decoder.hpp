@@ -96,6 +96,9 @@ struct options {
   transport framing = transport::auto_detect;
   /// Upper bound of a reassembled message (segments, GBT blocks, raw APDU), bytes.
   size_t max_message_size = 65536;
+  /// Decode a body with the layout of the previous one by replaying that layout (the records
+  /// are the same either way; false walks every body, for comparisons).
+  bool replay_layouts = true;
 };
 
 /// Parses 32 hex digits into `out` (surrounding whitespace ignored). An empty string resets

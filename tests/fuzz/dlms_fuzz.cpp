@@ -2,9 +2,10 @@
 // replays it over the frames.json corpus and bounded seeded mutations.
 //
 // Input layout: byte 0 selects the configuration (bits 0-1 transport, bits 2-4 key set, bits 5-7
-// profile), byte 1 seeds the chunking, the rest is the byte stream. Checked invariants: nothing
-// throws, every record is well formed, and feeding the stream in chunks gives exactly the
-// records and error kinds of feeding it whole.
+// profile), byte 1 seeds the chunking and the changes of the second pass, the rest is the byte
+// stream, fed twice (the second time with a few bytes changed). Checked invariants: nothing
+// throws, every record is well formed, feeding the stream in chunks gives exactly the records and
+// error kinds of feeding it whole, and so does a decoder that replays no remembered layout.
 
 #include <cstddef>
 #include <cstdint>
@@ -79,24 +80,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t seed = data[1] * 2654435761U + 1;
   const std::span<const uint8_t> stream(data + 2, size - 2);
 
+  // The stream, then a copy with a few bytes changed (seeded): a decoder that remembers the
+  // layout of the first messages meets changed values, dates and structure in the second.
+  std::vector<uint8_t> changed(stream.begin(), stream.end());
+  for (int k = 0; k < 4 && !changed.empty(); ++k) {
+    seed = seed * 1103515245U + 12345U;
+    changed[(seed >> 8) % changed.size()] ^= static_cast<uint8_t>(seed >> 24);
+  }
+  const std::span<const uint8_t> passes[2] = {stream, changed};
+
   decoder whole(opts);
   decode_result a;
-  whole.feed(stream, 1, a);
+  for (const auto& pass : passes)
+    whole.feed(pass, 1, a);
   check_records(a);
   check(whole.stats().records == a.records.size());
 
   decoder chunked(opts);
   decode_result b;
-  size_t at = 0;
-  while (at < stream.size()) {
-    seed = seed * 1103515245U + 12345U;
-    const size_t n = std::min<size_t>(stream.size() - at, 1 + (seed >> 16) % 64);
-    chunked.feed(stream.subspan(at, n), 1, b);
-    at += n;
+  for (const auto& pass : passes) {
+    size_t at = 0;
+    while (at < pass.size()) {
+      seed = seed * 1103515245U + 12345U;
+      const size_t n = std::min<size_t>(pass.size() - at, 1 + (seed >> 16) % 64);
+      chunked.feed(pass.subspan(at, n), 1, b);
+      at += n;
+    }
   }
   check(a.records == b.records);
   check(a.errors.size() == b.errors.size());
   for (size_t k = 0; k < a.errors.size(); ++k)
     check(a.errors[k].kind == b.errors[k].kind);
+
+  // Replaying remembered layouts gives exactly what walking every body gives.
+  auto walk_opts = opts;
+  walk_opts.replay_layouts = false;
+  decoder walker(walk_opts);
+  decode_result c;
+  for (const auto& pass : passes)
+    walker.feed(pass, 1, c);
+  check(walker.stats().replayed == 0);
+  check(a.records == c.records);
+  check(a.errors.size() == c.errors.size());
+  for (size_t k = 0; k < a.errors.size(); ++k)
+    check(a.errors[k].kind == c.errors[k].kind && a.errors[k].message == c.errors[k].message);
   return 0;
 }
