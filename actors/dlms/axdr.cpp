@@ -14,39 +14,6 @@ uint64_t read_be(std::span<const uint8_t> in, size_t pos, size_t n) noexcept {
   return v;
 }
 
-/// Fixed encoded size of a type without its tag, or -1 for variable-length / container types.
-int fixed_size(data_type t) noexcept {
-  switch (t) {
-  case data_type::null_data:
-    return 0;
-  case data_type::boolean:
-  case data_type::bcd:
-  case data_type::int8:
-  case data_type::uint8:
-  case data_type::enumeration:
-    return 1;
-  case data_type::int16:
-  case data_type::uint16:
-    return 2;
-  case data_type::int32:
-  case data_type::uint32:
-  case data_type::float32:
-    return 4;
-  case data_type::int64:
-  case data_type::uint64:
-  case data_type::float64:
-    return 8;
-  case data_type::date_time:
-    return 12;
-  case data_type::date:
-    return 5;
-  case data_type::time:
-    return 4;
-  default:
-    return -1;
-  }
-}
-
 bool known_type(uint8_t tag) noexcept {
   switch (tag) {
   case 0:
@@ -350,6 +317,38 @@ axdr_status parse_untagged(std::span<const uint8_t> in, size_t& pos, const type_
 }
 
 } // namespace
+
+int fixed_size(data_type t) noexcept {
+  switch (t) {
+  case data_type::null_data:
+    return 0;
+  case data_type::boolean:
+  case data_type::bcd:
+  case data_type::int8:
+  case data_type::uint8:
+  case data_type::enumeration:
+    return 1;
+  case data_type::int16:
+  case data_type::uint16:
+    return 2;
+  case data_type::int32:
+  case data_type::uint32:
+  case data_type::float32:
+    return 4;
+  case data_type::int64:
+  case data_type::uint64:
+  case data_type::float64:
+    return 8;
+  case data_type::date_time:
+    return 12;
+  case data_type::date:
+    return 5;
+  case data_type::time:
+    return 4;
+  default:
+    return -1;
+  }
+}
 
 axdr_status read_ber_length(std::span<const uint8_t> in, size_t& pos, size_t& length) noexcept {
   if (pos >= in.size())

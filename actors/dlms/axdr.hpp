@@ -69,6 +69,10 @@ enum class axdr_status : uint8_t {
 inline constexpr int axdr_max_depth = 24;
 inline constexpr size_t axdr_max_nodes = 1U << 16;
 
+/// Encoded size of a value of type `t` without its tag, or -1 for variable-length and container
+/// types.
+[[nodiscard]] int fixed_size(data_type t) noexcept;
+
 /// Reads a BER length at `pos`; advances `pos`. Lengths above 2^24 are malformed.
 [[nodiscard]] axdr_status read_ber_length(std::span<const uint8_t> in, size_t& pos,
                                           size_t& length) noexcept;

@@ -220,25 +220,6 @@ inline void add_field(std::vector<field>& fields, const field_text& key, double 
 #endif
 }
 
-/// Payload bytes of a numeric A-XDR value of type `t` (see `is_numeric`).
-constexpr size_t numeric_size(data_type t) noexcept {
-  switch (t) {
-  case data_type::int16:
-  case data_type::uint16:
-    return 2;
-  case data_type::int32:
-  case data_type::uint32:
-  case data_type::float32:
-    return 4;
-  case data_type::int64:
-  case data_type::uint64:
-  case data_type::float64:
-    return 8;
-  default:
-    return 1;
-  }
-}
-
 /// Unaligned 64-bit load.
 inline uint64_t load64(const uint8_t* p) noexcept {
   uint64_t v;
@@ -872,7 +853,9 @@ struct decoder::impl {
   }
 
   /// Lets the numeric value at `value_at` differ.
-  void vary_value(const data_node& v) { vary(value_at + 1, numeric_size(v.type)); }
+  void vary_value(const data_node& v) {
+    vary(value_at + 1, static_cast<size_t>(fixed_size(v.type)));
+  }
 
   /// Records the field just emitted from the numeric value `v` at `value_at`.
   void record_value(const item& it, const data_node& v, const field& f, int32_t factor) {
