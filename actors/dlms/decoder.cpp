@@ -870,6 +870,16 @@ struct decoder::impl {
     vary_value(v);
   }
 
+  /// `datetime_of` the 12 date-time bytes at `offset` of a value of `type`.
+  [[nodiscard]] std::optional<cosem_datetime> datetime_at(std::span<const uint8_t> a, size_t offset,
+                                                          data_type type) const {
+    data_node d;
+    d.type = type;
+    d.count = 12;
+    d.offset = static_cast<uint32_t>(offset);
+    return datetime_of(a, d);
+  }
+
   /// Decodes the body at `base` by replaying `layout` when it matches; false otherwise (`s` then
   /// holds nothing to use).
   bool replay_layout(std::span<const uint8_t> a, size_t base, emit_state& s,
@@ -907,20 +917,13 @@ struct decoder::impl {
       add_field(s.r.fields, step.key, value, step.unit, step.obis);
     }
     if (layout.clock_at >= 0) {
-      data_node d;
-      d.type = layout.clock_type;
-      d.count = 12;
-      d.offset = static_cast<uint32_t>(base + static_cast<size_t>(layout.clock_at));
-      s.clock = datetime_of(a, d);
+      s.clock = datetime_at(a, base + static_cast<size_t>(layout.clock_at), layout.clock_type);
       if (!s.clock)
         return false;
     }
     if (layout.bare_time_at >= 0) {
-      data_node d;
-      d.type = layout.bare_time_type;
-      d.count = 12;
-      d.offset = static_cast<uint32_t>(base + static_cast<size_t>(layout.bare_time_at));
-      bare_time = datetime_of(a, d);
+      bare_time =
+          datetime_at(a, base + static_cast<size_t>(layout.bare_time_at), layout.bare_time_type);
       if (!bare_time || !utc_convertible(*bare_time))
         return false;
     }

@@ -51,9 +51,9 @@ constexpr message_kind encrypted_gbt_notag{14, "lge450", true, false};  // same,
 constexpr message_kind p1_segmented{11, "iskraam550", false, false};    // AM550, 5 HDLC segments
 constexpr message_kind kamstrup_single{13, "kamstrup_han", true, true}; // one frame, SC 0x30
 
-void bm_decode(benchmark::State& state, message_kind kind) {
+/// Decoder options of a message kind: its profile and keys, time zone Europe/Zurich.
+options options_for(const message_kind& kind) {
   const auto& e = frames().at(kind.entry);
-  const auto bytes = from_hex(e.at("hex").get<std::string>());
   options o;
   o.profile = kind.profile;
   o.timezone = "Europe/Zurich";
@@ -61,7 +61,13 @@ void bm_decode(benchmark::State& state, message_kind kind) {
     (void)parse_key(e.at("key").get<std::string>(), o.key);
   if (kind.with_auth_key)
     (void)parse_key(e.at("auth_key").get<std::string>(), o.auth_key);
-  decoder dec(o);
+  return o;
+}
+
+void bm_decode(benchmark::State& state, message_kind kind) {
+  const auto& e = frames().at(kind.entry);
+  const auto bytes = from_hex(e.at("hex").get<std::string>());
+  decoder dec(options_for(kind));
   decode_result out;
   dec.feed(bytes, 0, out);
   if (out.records.size() != 1 || !out.errors.empty()) {
@@ -89,14 +95,7 @@ void bm_decode(benchmark::State& state, message_kind kind) {
 void bm_record_only(benchmark::State& state, message_kind kind) {
   const auto& e = frames().at(kind.entry);
   const auto bytes = from_hex(e.at("hex").get<std::string>());
-  options o;
-  o.profile = kind.profile;
-  o.timezone = "Europe/Zurich";
-  if (kind.with_key)
-    (void)parse_key(e.at("key").get<std::string>(), o.key);
-  if (kind.with_auth_key)
-    (void)parse_key(e.at("auth_key").get<std::string>(), o.auth_key);
-  decoder dec(o);
+  decoder dec(options_for(kind));
   const auto decoded = dec.feed(bytes, 0);
   if (decoded.records.size() != 1) {
     state.SkipWithError("message does not decode to exactly one record");
