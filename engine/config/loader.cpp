@@ -414,7 +414,7 @@ private:
         return;
       auto r = substitute(text, env_, fc.dir);
       if (!r.error.empty()) {
-        diags_.error(r.error, location_of(n, fc.file), {}, length_of(n, fc));
+        diags_.error(r.error, location_of(n, fc.file), r.hint, length_of(n, fc));
         fc.failed.insert(k);
         return;
       }

@@ -59,7 +59,8 @@ substitution substitute(std::string_view text, const env_lookup& env,
     }
     auto close = text.find('}', i + 2);
     if (close == std::string_view::npos) {
-      r.error = "unterminated '${' (write '$${' for a literal '${')";
+      r.error = "unterminated '${'";
+      r.hint = "close it with '}', or write '$${' for a literal '${'";
       return r;
     }
     auto inner = text.substr(i + 2, close - i - 2);
@@ -68,6 +69,7 @@ substitution substitute(std::string_view text, const env_lookup& env,
       auto name = inner.substr(5);
       if (name.empty()) {
         r.error = "empty file name in '${file:}'";
+        r.hint = "write '${file:PATH}', PATH relative to the pipeline file's directory";
         return r;
       }
       std::filesystem::path p(name);
@@ -77,6 +79,10 @@ substitution substitute(std::string_view text, const env_lookup& env,
       if (!read_whole(p, content)) {
         r.error =
             "cannot read file '" + std::string(name) + "' for '${file:" + std::string(name) + "}'";
+        r.hint = std::filesystem::path(name).is_relative()
+                     ? "relative paths are read from the pipeline file's directory, here '" +
+                           base_dir.string() + "'"
+                     : "check that the file exists and that wattline may read it";
         return r;
       }
       if (!content.empty() && content.back() == '\n') {
@@ -97,6 +103,8 @@ substitution substitute(std::string_view text, const env_lookup& env,
     if (!valid_name(name)) {
       r.error = name.empty() ? std::string("empty variable name in '${}'")
                              : "invalid variable name '" + std::string(name) + "' in '${...}'";
+      r.hint = "names are letters, digits and '_', not starting with a digit; write '$${' for a "
+               "literal '${'";
       return r;
     }
     auto value = env ? env(std::string(name)) : std::nullopt;
@@ -104,6 +112,10 @@ substitution substitute(std::string_view text, const env_lookup& env,
       value = std::string(*fallback);
     if (!value) {
       r.error = "environment variable '" + std::string(name) + "' is not set";
+      r.hint = "set " + std::string(name) + " in wattline's environment (export " +
+               std::string(name) +
+               "=..., or Environment= in a systemd unit), or give a default: ${" +
+               std::string(name) + ":-value}";
       return r;
     }
     out += *value;

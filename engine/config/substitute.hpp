@@ -27,6 +27,8 @@ struct substitution {
   /// Why expansion failed, e.g. "environment variable 'TOKEN' is not set". Names variables and
   /// files only, never a value.
   std::string error;
+  /// How to fix it, for the diagnostic's hint line; names variables, files and directories only.
+  std::string hint;
 };
 
 /// Expands `text`:

@@ -44,6 +44,35 @@ TEST(ConfigSubstitution, FallbackIsUsedWhenUnsetOrEmpty) {
 TEST(ConfigSubstitution, ReportsMissingVariableByNameOnly) {
   auto r = substitute("${NOPE}", fixed_env({}), ".");
   EXPECT_EQ(r.error, "environment variable 'NOPE' is not set");
+  EXPECT_EQ(r.hint, "set NOPE in wattline's environment (export NOPE=..., or Environment= in a "
+                    "systemd unit), or give a default: ${NOPE:-value}");
+}
+
+TEST(ConfigSubstitution, EveryExpansionErrorComesWithAHint) {
+  test::temp_dir dir;
+  for (const char* text :
+       {"${OPEN", "${}", "${1X}", "${file:}", "${file:missing.txt}", "${NOPE}"}) {
+    auto r = substitute(text, fixed_env({}), dir.path());
+    EXPECT_FALSE(r.error.empty()) << text;
+    EXPECT_FALSE(r.hint.empty()) << text;
+  }
+  EXPECT_NE(
+      substitute("${file:missing.txt}", fixed_env({}), dir.path()).hint.find(dir.path().string()),
+      std::string::npos);
+}
+
+TEST(ConfigSubstitution, UnsetVariableDiagnosticIsLocatedAndHinted) {
+  diagnostics diags;
+  auto spec = load_pipeline_texts(
+      {{"mem.yaml", "sources:\n  gen: { type: generator }\nsinks:\n  a: { type: mqtt, inputs: "
+                    "[gen], broker: \"${BROKER}\", topic: t }\n"}},
+      diags, fixed_env({}));
+  EXPECT_FALSE(spec);
+  const auto text = render_all(diags);
+  EXPECT_NE(text.find("mem.yaml:4:"), std::string::npos) << text;
+  EXPECT_NE(text.find("error: environment variable 'BROKER' is not set"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hint: set BROKER in wattline's environment"), std::string::npos) << text;
 }
 
 TEST(ConfigSubstitution, RejectsMalformedReferences) {
