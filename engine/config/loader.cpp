@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 namespace wattline {
@@ -255,7 +256,8 @@ public:
     std::error_code ec;
     auto status = fs::status(path, ec);
     if (ec || !fs::exists(status)) {
-      diags_.error("no such pipeline file or directory", {path, 0, 0});
+      diags_.error("no such pipeline file or directory", {path, 0, 0},
+                   "give the path of a pipeline file (*.yaml) or of a directory of them");
       return;
     }
     if (fs::is_directory(status)) {
@@ -267,7 +269,8 @@ public:
       }
       std::sort(names.begin(), names.end());
       if (names.empty())
-        diags_.error("no *.yaml or *.yml pipeline files in directory", {path, 0, 0});
+        diags_.error("no *.yaml or *.yml pipeline files in directory", {path, 0, 0},
+                     "only files ending in .yaml or .yml are read from a directory");
       for (const auto& n : names)
         add_file((fs::path(path) / n).string());
       return;
@@ -282,12 +285,40 @@ public:
       return;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      diags_.error(std::string("cannot read pipeline file: ") + std::strerror(errno), {path, 0, 0});
+      diags_.error(std::string("cannot read pipeline file: ") + std::strerror(errno), {path, 0, 0},
+                   "check that the user wattline runs as may read it");
       return;
     }
     std::ostringstream ss;
     ss << in.rdbuf();
     add_text(path, ss.str());
+  }
+
+  /// A hint for a YAML syntax error at `mark`: tabs in the indentation of that line are the
+  /// usual cause; otherwise the usual quoting rules.
+  static std::string syntax_hint(const std::string& text, const YAML::Mark& mark,
+                                 const std::string& message) {
+    if (mark.line >= 0) {
+      size_t begin = 0;
+      for (int line = 0; line < mark.line && begin != std::string::npos; ++line) {
+        begin = text.find('\n', begin);
+        if (begin != std::string::npos)
+          ++begin;
+      }
+      if (begin != std::string::npos) {
+        const auto end = text.find('\n', begin);
+        const auto line = std::string_view(text).substr(
+            begin, end == std::string::npos ? std::string::npos : end - begin);
+        const auto indent = line.find_first_not_of(" \t");
+        if (line.substr(0, indent).find('\t') != std::string_view::npos)
+          return "this line is indented with a tab: YAML indents with spaces only";
+      }
+    }
+    if (message.find("flow") != std::string::npos)
+      return "check that every '{' and '[' is closed by a matching '}' or ']', and quote values "
+             "that contain ',' inside them";
+    return "YAML indents with spaces only; quote values that contain ': ' or ' #', or that "
+           "start with one of { } [ ] & * ! % @ `";
   }
 
   void add_text(const std::string& name, const std::string& text) {
@@ -299,7 +330,8 @@ public:
     try {
       docs = YAML::LoadAll(text);
     } catch (const YAML::ParserException& e) {
-      diags_.error("YAML syntax error: " + e.msg, location_of(e.mark, name));
+      diags_.error("YAML syntax error: " + e.msg, location_of(e.mark, name),
+                   syntax_hint(text, e.mark, e.msg));
       return;
     } catch (const YAML::Exception& e) {
       diags_.error("cannot parse YAML: " + e.msg, location_of(e.mark, name));
@@ -323,10 +355,13 @@ public:
 
   std::optional<pipeline_spec> finish() {
     if (spec_.files.empty() && count_errors(diags_) == 0)
-      diags_.error("no pipeline files given", {});
+      diags_.error("no pipeline files given", {},
+                   "give one or more pipeline files (*.yaml) or directories of them");
     else if (spec_.nodes.empty() && count_errors(diags_) == 0)
       diags_.error("no sources, transforms or sinks defined",
-                   {spec_.files.empty() ? std::string() : spec_.files.front(), 0, 0});
+                   {spec_.files.empty() ? std::string() : spec_.files.front(), 0, 0},
+                   "define components under 'sources:', 'transforms:' and 'sinks:'; 'wattline "
+                   "describe' lists their types");
     finish_engine();
     plan_options po;
     po.is_substituted = [this](const source_location& l) {

@@ -141,15 +141,29 @@ TEST(ConfigLoader, MissingPathAndEmptyDirectoryAreErrors) {
   EXPECT_NE(text.find("nope.yaml: error: no such pipeline file or directory"), std::string::npos)
       << text;
   EXPECT_NE(text.find("no *.yaml or *.yml pipeline files in directory"), std::string::npos) << text;
+  EXPECT_NE(text.find("hint: give the path of a pipeline file"), std::string::npos) << text;
+  EXPECT_NE(text.find("hint: only files ending in .yaml or .yml"), std::string::npos) << text;
   diagnostics none;
   EXPECT_FALSE(load_pipelines({}, none));
-  EXPECT_EQ(render_all(none), "error: no pipeline files given\n");
+  EXPECT_EQ(render_all(none), "error: no pipeline files given\nhint: give one or more pipeline "
+                              "files (*.yaml) or directories of them\n");
 }
 
 TEST(ConfigLoader, FileWithoutComponentsIsAnError) {
   diagnostics diags;
   EXPECT_FALSE(load("# nothing yet\n", diags));
-  EXPECT_EQ(render_all(diags), "mem.yaml: error: no sources, transforms or sinks defined\n");
+  EXPECT_EQ(
+      render_all(diags),
+      "mem.yaml: error: no sources, transforms or sinks defined\nhint: define components "
+      "under 'sources:', 'transforms:' and 'sinks:'; 'wattline describe' lists their types\n");
+}
+
+TEST(ConfigLoader, SyntaxErrorOnATabIndentedLineSaysSo) {
+  diagnostics diags;
+  EXPECT_FALSE(load("sources:\n  gen:\n\ttype: generator\n", diags));
+  const auto text = render_all(diags);
+  EXPECT_NE(text.find("error: YAML syntax error"), std::string::npos) << text;
+  EXPECT_NE(text.find("hint: this line is indented with a tab"), std::string::npos) << text;
 }
 
 TEST(ConfigLoader, EngineSectionMergesKeysFromSeveralFiles) {
