@@ -50,6 +50,10 @@ constexpr message_kind encrypted_gbt_tag{14, "lge450", true, true};     // E450,
 constexpr message_kind encrypted_gbt_notag{14, "lge450", true, false};  // same, tag not checked
 constexpr message_kind p1_segmented{11, "iskraam550", false, false};    // AM550, 5 HDLC segments
 constexpr message_kind kamstrup_single{13, "kamstrup_han", true, true}; // one frame, SC 0x30
+// The other encrypted Landis+Gyr messages, configured as their sources give them.
+constexpr message_kind encrypted_e450_flat{3, "lge450", true, false}; // E450, key only
+constexpr message_kind encrypted_e450_2{15, "lge450", true, true};    // second E450, tag
+constexpr message_kind encrypted_e570{7, "lge570", true, false};      // E570, key only
 
 /// Decoder options of a message kind: its profile and keys, time zone Europe/Zurich.
 options options_for(const message_kind& kind) {
@@ -163,11 +167,15 @@ BENCHMARK_CAPTURE(bm_decode, encrypted_gbt_e450_tag_checked, encrypted_gbt_tag);
 BENCHMARK_CAPTURE(bm_decode, encrypted_gbt_e450_no_tag_check, encrypted_gbt_notag);
 BENCHMARK_CAPTURE(bm_decode, p1_segmented_am550, p1_segmented);
 BENCHMARK_CAPTURE(bm_decode, kamstrup_single_frame_tag_checked, kamstrup_single);
+BENCHMARK_CAPTURE(bm_decode, encrypted_e450_flat_key_only, encrypted_e450_flat);
+BENCHMARK_CAPTURE(bm_decode, encrypted_e450_second_meter_tag_checked, encrypted_e450_2);
+BENCHMARK_CAPTURE(bm_decode, encrypted_e570_key_only, encrypted_e570);
 BENCHMARK_CAPTURE(bm_record_only, encrypted_gbt_e450, encrypted_gbt_tag);
 BENCHMARK_CAPTURE(bm_record_only, kamstrup_single_frame, kamstrup_single);
 BENCHMARK_CAPTURE(bm_raw_gcm, same_bytes_as_encrypted_gbt_e450, encrypted_gbt_tag.entry);
 BENCHMARK_CAPTURE(bm_raw_gcm, same_bytes_as_kamstrup_single_frame, kamstrup_single.entry);
 BENCHMARK_CAPTURE(bm_raw_gcm, same_bytes_as_unencrypted_gbt_e450, unencrypted_gbt.entry);
+BENCHMARK_CAPTURE(bm_raw_gcm, same_bytes_as_encrypted_e570, encrypted_e570.entry);
 
 } // namespace
 
