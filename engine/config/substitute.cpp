@@ -81,7 +81,7 @@ substitution substitute(std::string_view text, const env_lookup& env,
             "cannot read file '" + std::string(name) + "' for '${file:" + std::string(name) + "}'";
         r.hint = std::filesystem::path(name).is_relative()
                      ? "relative paths are read from the pipeline file's directory, here '" +
-                           base_dir.string() + "'"
+                           (base_dir.empty() ? std::string(".") : base_dir.string()) + "'"
                      : "check that the file exists and that wattline may read it";
         return r;
       }

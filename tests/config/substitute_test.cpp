@@ -59,6 +59,8 @@ TEST(ConfigSubstitution, EveryExpansionErrorComesWithAHint) {
   EXPECT_NE(
       substitute("${file:missing.txt}", fixed_env({}), dir.path()).hint.find(dir.path().string()),
       std::string::npos);
+  EXPECT_EQ(substitute("${file:missing.txt}", fixed_env({}), "").hint,
+            "relative paths are read from the pipeline file's directory, here '.'");
 }
 
 TEST(ConfigSubstitution, UnsetVariableDiagnosticIsLocatedAndHinted) {
