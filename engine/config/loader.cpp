@@ -3,6 +3,9 @@
 #include "engine/config/planner.hpp"
 #include "engine/yaml_location.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -321,6 +324,42 @@ public:
            "start with one of { } [ ] & * ! % @ `";
   }
 
+  /// Where yaml-cpp 0.7's document loop stops advancing, if it does. On a token that no node
+  /// starts with (a ',' outside [ ] and { }, for one) `YAML::LoadAll` yields an empty document
+  /// without consuming it, forever, allocating as it goes (jbeder/yaml-cpp#1040, fixed upstream
+  /// after 0.7). Parsing the documents with an event handler that keeps nothing shows it: a
+  /// pipeline file has one document, so more than a few means the parser is stuck.
+  static std::optional<YAML::Mark> stalled_at(const std::string& text) {
+    struct last_mark final : YAML::EventHandler {
+      YAML::Mark mark = YAML::Mark::null_mark();
+      void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
+      void OnDocumentEnd() override {}
+      void OnNull(const YAML::Mark& m, YAML::anchor_t) override { mark = m; }
+      void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { mark = m; }
+      void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                    const std::string&) override {
+        mark = m;
+      }
+      void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                           YAML::EmitterStyle::value) override {
+        mark = m;
+      }
+      void OnSequenceEnd() override {}
+      void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                      YAML::EmitterStyle::value) override {
+        mark = m;
+      }
+      void OnMapEnd() override {}
+    };
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    last_mark handler;
+    for (int docs = 0; parser.HandleNextDocument(handler);)
+      if (++docs > 64)
+        return handler.mark;
+    return std::nullopt;
+  }
+
   void add_text(const std::string& name, const std::string& text) {
     spec_.files.push_back(name);
     file_context fc;
@@ -328,6 +367,16 @@ public:
     fc.dir = fs::path(name).parent_path();
     std::vector<YAML::Node> docs;
     try {
+      if (const auto stuck = stalled_at(text)) {
+        const auto at = static_cast<size_t>(std::max(stuck->pos, 0));
+        const char c = at < text.size() ? text[at] : ' ';
+        diags_.error(c > ' ' && c < 0x7F ? std::string("YAML syntax error: unexpected '") + c + "'"
+                                         : std::string("YAML syntax error: unexpected content"),
+                     location_of(*stuck, name),
+                     "',', ']' and '}' belong inside [ ] or { }; quote a value that starts "
+                     "with one of them");
+        return;
+      }
       docs = YAML::LoadAll(text);
     } catch (const YAML::ParserException& e) {
       diags_.error("YAML syntax error: " + e.msg, location_of(e.mark, name),

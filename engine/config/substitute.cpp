@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 namespace wattline {
 
@@ -17,18 +16,28 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-// Reads `path` whole; false when it cannot be opened or is a directory.
-bool read_whole(const std::filesystem::path& path, std::string& out) {
+/// The most a `${file:...}` reads: it holds a secret or a short value, and a device such as
+/// /dev/zero must not stall the loader.
+constexpr std::size_t max_file_bytes = 1 << 20;
+
+enum class read_status { ok, unreadable, too_large };
+
+// Reads `path` whole, up to `max_file_bytes`.
+read_status read_whole(const std::filesystem::path& path, std::string& out) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    return false;
+    return read_status::unreadable;
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+    return read_status::unreadable;
+  out.clear();
+  char chunk[4096];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    out.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_file_bytes)
+      return read_status::too_large;
+  }
+  return in.bad() ? read_status::unreadable : read_status::ok;
 }
 
 } // namespace
@@ -76,7 +85,14 @@ substitution substitute(std::string_view text, const env_lookup& env,
       if (p.is_relative())
         p = base_dir / p;
       std::string content;
-      if (!read_whole(p, content)) {
+      const auto status = read_whole(p, content);
+      if (status == read_status::too_large) {
+        r.error = "file '" + std::string(name) + "' for '${file:" + std::string(name) +
+                  "}' is larger than 1 MiB";
+        r.hint = "'${file:...}' is meant for a secret or a short value kept in a file of its own";
+        return r;
+      }
+      if (status != read_status::ok) {
         r.error =
             "cannot read file '" + std::string(name) + "' for '${file:" + std::string(name) + "}'";
         r.hint = std::filesystem::path(name).is_relative()

@@ -158,6 +158,22 @@ TEST(ConfigLoader, FileWithoutComponentsIsAnError) {
       "under 'sources:', 'transforms:' and 'sinks:'; 'wattline describe' lists their types\n");
 }
 
+TEST(ConfigLoader, StrayCommaOrClosingBracketIsASyntaxErrorNotAnEndlessLoop) {
+  // yaml-cpp 0.7's LoadAll loops forever, allocating, on these (jbeder/yaml-cpp#1040).
+  for (const char* text : {",ources:\n  meter: { type", ",", "]\n", "}\n", "sources:\n,\n"}) {
+    diagnostics diags;
+    EXPECT_FALSE(load(text, diags)) << text;
+    const auto rendered = render_all(diags);
+    EXPECT_NE(rendered.find("error: YAML syntax error"), std::string::npos) << rendered;
+    EXPECT_NE(rendered.find("hint: "), std::string::npos) << rendered;
+  }
+  diagnostics diags;
+  EXPECT_FALSE(load(",ources:\n  meter: { type", diags));
+  EXPECT_NE(render_all(diags).find("mem.yaml:1:1: error: YAML syntax error: unexpected ','"),
+            std::string::npos)
+      << render_all(diags);
+}
+
 TEST(ConfigLoader, SyntaxErrorOnATabIndentedLineSaysSo) {
   diagnostics diags;
   EXPECT_FALSE(load("sources:\n  gen:\n\ttype: generator\n", diags));

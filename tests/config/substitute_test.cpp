@@ -98,6 +98,20 @@ TEST(ConfigSubstitution, FileReferenceIsRelativeToBaseAndDropsOneTrailingNewline
   EXPECT_EQ(abs.value, "abc123");
 }
 
+TEST(ConfigSubstitution, FileOverOneMebibyteOrAnEndlessDeviceIsAnError) {
+  test::temp_dir dir;
+  std::ofstream(dir / "big") << std::string((1 << 20) + 1, 'x');
+  std::ofstream(dir / "limit") << std::string(1 << 20, 'y');
+  auto big = substitute("${file:big}", fixed_env({}), dir.path());
+  EXPECT_EQ(big.error, "file 'big' for '${file:big}' is larger than 1 MiB");
+  EXPECT_FALSE(big.hint.empty());
+  auto limit = substitute("${file:limit}", fixed_env({}), dir.path());
+  EXPECT_EQ(limit.error, "");
+  EXPECT_EQ(limit.value.size(), std::size_t{1} << 20);
+  auto zero = substitute("${file:/dev/zero}", fixed_env({}), dir.path());
+  EXPECT_EQ(zero.error, "file '/dev/zero' for '${file:/dev/zero}' is larger than 1 MiB");
+}
+
 TEST(ConfigSubstitution, UnreadableFileIsAnError) {
   test::temp_dir dir;
   auto r = substitute("${file:missing.txt}", fixed_env({}), dir.path());
