@@ -327,8 +327,8 @@ public:
   /// Where yaml-cpp 0.7's document loop stops advancing, if it does. On a token that no node
   /// starts with (a ',' outside [ ] and { }, for one) `YAML::LoadAll` yields an empty document
   /// without consuming it, forever, allocating as it goes (jbeder/yaml-cpp#1040, fixed upstream
-  /// after 0.7). Parsing the documents with an event handler that keeps nothing shows it: a
-  /// pipeline file has one document, so more than a few means the parser is stuck.
+  /// after 0.7). Parsing the documents with an event handler that keeps only the last position
+  /// shows it: two documents in a row at the same position mean the parser is stuck.
   static std::optional<YAML::Mark> stalled_at(const std::string& text) {
     struct last_mark final : YAML::EventHandler {
       YAML::Mark mark = YAML::Mark::null_mark();
@@ -354,9 +354,14 @@ public:
     std::istringstream in(text);
     YAML::Parser parser(in);
     last_mark handler;
-    for (int docs = 0; parser.HandleNextDocument(handler);)
-      if (++docs > 64)
+    // A real document moves the parser on; the stuck one yields its empty document at the same
+    // place again and again.
+    int last_pos = -1;
+    while (parser.HandleNextDocument(handler)) {
+      if (handler.mark.pos == last_pos)
         return handler.mark;
+      last_pos = handler.mark.pos;
+    }
     return std::nullopt;
   }
 
