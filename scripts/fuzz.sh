@@ -2,17 +2,18 @@
 # Builds one of the libFuzzer targets in tests/fuzz/ with clang (ASan + UBSan) and runs it for N
 # seconds (default 60) on a seed corpus made from the repository's data:
 #   dlms    the DLMS push decoder, seeded with tests/data/dlms/frames.json;
-#   config  the pipeline loader, seeded with every pipeline file of the repository.
+#   config  the pipeline loader, seeded with every pipeline file of the repository;
+#   jsonl   the JSON Lines record reader, seeded with the lines of its golden file.
 #
-#   scripts/fuzz.sh dlms|config [seconds] [extra libFuzzer flags...]
+#   scripts/fuzz.sh dlms|config|jsonl [seconds] [extra libFuzzer flags...]
 #
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (ninja -j, default 2).
 set -euo pipefail
 target=${1:-}
 case "$target" in
-dlms | config) ;;
+dlms | config | jsonl) ;;
 *)
-  echo "usage: $0 dlms|config [seconds] [libFuzzer flags...]" >&2
+  echo "usage: $0 dlms|config|jsonl [seconds] [libFuzzer flags...]" >&2
   exit 2
   ;;
 esac
@@ -43,10 +44,17 @@ for i, e in enumerate(frames):
     (out / f"frame{i:02d}").write_bytes(bytes([sel, i]) + bytes.fromhex(e["hex"]))
 PY
   max_len=4096
-else
+elif [ "$target" = config ]; then
   find "$root/pipelines" "$root/tests/data/config" -name '*.yaml' -o -name '*.yml' |
     while read -r f; do cp "$f" "$corpus/$(echo "${f#"$root"/}" | tr / _)"; done
   max_len=8192
+else
+  n=0
+  while IFS= read -r line; do
+    n=$((n + 1))
+    printf '%s' "$line" >"$corpus/golden$n"
+  done <"$root/tests/data/file_io/sample.golden.jsonl"
+  max_len=4096
 fi
 
 fuzzer=$(find "$build" -name "${target}_fuzz" -type f -perm -u+x | head -n1)
