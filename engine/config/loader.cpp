@@ -301,21 +301,13 @@ public:
   /// usual cause; otherwise the usual quoting rules.
   static std::string syntax_hint(const std::string& text, const YAML::Mark& mark,
                                  const std::string& message) {
-    if (mark.line >= 0) {
-      size_t begin = 0;
-      for (int line = 0; line < mark.line && begin != std::string::npos; ++line) {
-        begin = text.find('\n', begin);
-        if (begin != std::string::npos)
-          ++begin;
-      }
-      if (begin != std::string::npos) {
-        const auto end = text.find('\n', begin);
-        const auto line = std::string_view(text).substr(
-            begin, end == std::string::npos ? std::string::npos : end - begin);
-        const auto indent = line.find_first_not_of(" \t");
-        if (line.substr(0, indent).find('\t') != std::string_view::npos)
-          return "this line is indented with a tab: YAML indents with spaces only";
-      }
+    if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size()) {
+      const auto pos = static_cast<size_t>(mark.pos);
+      // The line holding `pos` (npos + 1 is 0: no newline before it).
+      const size_t begin = pos == 0 ? 0 : text.rfind('\n', pos - 1) + 1;
+      const auto line = std::string_view(text).substr(begin, text.find('\n', begin) - begin);
+      if (line.substr(0, line.find_first_not_of(" \t")).find('\t') != std::string_view::npos)
+        return "this line is indented with a tab: YAML indents with spaces only";
     }
     if (message.find("flow") != std::string::npos)
       return "check that every '{' and '[' is closed by a matching '}' or ']', and quote values "

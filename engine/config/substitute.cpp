@@ -127,11 +127,10 @@ substitution substitute(std::string_view text, const env_lookup& env,
     if (fallback && (!value || value->empty()))
       value = std::string(*fallback);
     if (!value) {
-      r.error = "environment variable '" + std::string(name) + "' is not set";
-      r.hint = "set " + std::string(name) + " in wattline's environment (export " +
-               std::string(name) +
-               "=..., or Environment= in a systemd unit), or give a default: ${" +
-               std::string(name) + ":-value}";
+      const std::string var(name);
+      r.error = "environment variable '" + var + "' is not set";
+      r.hint = "set " + var + " in wattline's environment (export " + var +
+               "=..., or Environment= in a systemd unit), or give a default: ${" + var + ":-value}";
       return r;
     }
     out += *value;
