@@ -9,6 +9,7 @@
 
 #include "actors/dlms/axdr.hpp"
 #include "actors/dlms/cosem.hpp"
+#include "actors/dlms/crc.hpp"
 #include "actors/dlms/hdlc.hpp"
 #include "actors/dlms/mbus.hpp"
 #include "actors/dlms/obis_map.hpp"
@@ -313,6 +314,7 @@ struct decoder::impl {
   }
 
   void report(error_kind k, std::string msg) {
+    link_rec_abort();
     st.errors[static_cast<size_t>(k)]++;
     out->errors.push_back(error_event{k, std::move(msg), now});
   }
@@ -334,6 +336,7 @@ struct decoder::impl {
     }
     if (n == 0)
       return;
+    link_rec_abort();
     // Bytes were lost: an HDLC segment may have been among them (segments carry no number).
     drop_segments();
     if (!resyncing)
@@ -405,9 +408,18 @@ struct decoder::impl {
         if (avail.size() < 2)
           return;
         if (avail[1] == hdlc_flag) { // flag fill or closing + opening flag
+          if (link_rec_on && link_rec_block)
+            link_rec.bytes.push_back(hdlc_flag);
           after_frame = false;
           pos += 1;
           continue;
+        }
+        if (opts.replay_layouts && link_tmpl.valid && link_idle()) {
+          const auto m = link_replay(avail);
+          if (m == link_match::done)
+            continue;
+          if (m == link_match::wait)
+            return;
         }
         hdlc_frame f;
         switch (parse_hdlc(avail, f)) {
@@ -417,7 +429,10 @@ struct decoder::impl {
           accept_frame();
           pos += f.size;
           after_frame = true;
+          if (opts.replay_layouts)
+            link_rec_frame_begin(avail, f);
           hdlc(f);
+          link_rec_frame = nullptr;
           continue;
         case hdlc_status::bad_hcs:
           reject_frame(error_kind::crc, "HDLC header checksum (HCS) mismatch");
@@ -439,6 +454,7 @@ struct decoder::impl {
         case mbus_status::need_more:
           return;
         case mbus_status::ok:
+          link_rec_abort();
           accept_frame();
           after_frame = false;
           pos += f.size;
@@ -460,6 +476,157 @@ struct decoder::impl {
   }
 
   std::vector<uint8_t> frame_copy;
+
+  // ---------------------------------------------------------------- link template
+
+  /// A message of whole HDLC frames that each carry one general-block-transfer block, kept so
+  /// that the next message whose frames have the same bytes outside the block data and the FCS
+  /// is reassembled without parsing them: a meter pushes its message in the same frames every
+  /// time (same addresses, lengths, block numbers, ciphering header), only the data differs.
+  /// The frames' HCS are among the fixed bytes, so they were checked when the template was
+  /// recorded; each FCS is checked again. The reassembled message then takes the general path
+  /// (`apdu`), exactly as after the last block of the walked frames: the link-layer decisions of
+  /// the walk (frame boundaries, control field, LLC, segmentation, block numbers and lengths)
+  /// depend only on the fixed bytes, so the outcome is the walk's, record for record and error
+  /// for error. A template is recorded only from a message that decoded to exactly one record
+  /// with no error, starting with no message in progress.
+  struct link_template {
+    struct frame {
+      uint32_t start = 0;    // offset of the opening flag in `bytes`
+      uint32_t size = 0;     // opening flag to FCS, as `hdlc_frame::size`
+      uint32_t data_at = 0;  // the block data, up to the FCS
+      uint32_t data_len = 0; //
+    };
+    /// A run of bytes the next message must repeat.
+    struct fixed_run {
+      uint32_t at = 0;
+      uint32_t len = 0;
+    };
+    bool valid = false;
+    std::vector<uint8_t> bytes; // first opening flag to last closing flag
+    std::vector<frame> frames;
+    std::vector<fixed_run> fixed;
+  };
+  link_template link_tmpl;                 // replayed
+  link_template link_rec;                  // being recorded
+  bool link_rec_on = false;                //
+  const uint8_t* link_rec_frame = nullptr; // the recorded frame being handled (its opening flag)
+  size_t link_rec_size = 0;                // and its `hdlc_frame::size`
+  bool link_rec_block = false;             // that frame gave its block
+  /// A message that matched a template so far but is not complete: where it starts in `buf` and
+  /// how many of its frames passed their FCS (so that they are not checked again).
+  size_t link_wait_pos = SIZE_MAX;
+  size_t link_wait_frames = 0;
+
+  [[nodiscard]] bool link_idle() const noexcept {
+    return gbt == gbt_state::idle && seg_state == seg_status::idle;
+  }
+
+  void link_rec_abort() noexcept {
+    link_rec_on = false;
+    link_rec_frame = nullptr;
+  }
+
+  /// Called for every accepted HDLC frame before it is handled.
+  void link_rec_frame_begin(std::span<const uint8_t> avail, const hdlc_frame& f) {
+    if (link_rec_on && !link_rec_block)
+      link_rec_abort(); // the previous frame gave no block
+    if (!link_rec_on) {
+      if (!link_idle())
+        return;
+      link_rec_on = true;
+      link_rec.valid = false;
+      link_rec.bytes.clear();
+      link_rec.frames.clear();
+    }
+    link_rec_frame = avail.data();
+    link_rec_size = f.size;
+    link_rec_block = false;
+  }
+
+  /// Called for every general-block-transfer block.
+  void link_rec_block_seen(const gbt_block& b) {
+    if (!link_rec_on)
+      return;
+    const auto frame = reinterpret_cast<uintptr_t>(link_rec_frame);
+    const auto data = reinterpret_cast<uintptr_t>(b.data.data());
+    if (link_rec_block || frame == 0 || data < frame ||
+        data + b.data.size() != frame + link_rec_size - 2 ||
+        link_rec.bytes.size() + link_rec_size > opts.max_message_size + 4096) {
+      link_rec_abort(); // not one block ending at the FCS of the frame being handled
+      return;
+    }
+    link_rec_block = true;
+    link_template::frame fr;
+    fr.start = static_cast<uint32_t>(link_rec.bytes.size());
+    fr.size = static_cast<uint32_t>(link_rec_size);
+    fr.data_at = fr.start + static_cast<uint32_t>(data - frame);
+    fr.data_len = static_cast<uint32_t>(b.data.size());
+    link_rec.frames.push_back(fr);
+    link_rec.bytes.insert(link_rec.bytes.end(), link_rec_frame, link_rec_frame + link_rec_size);
+  }
+
+  /// The recorded frames form a message that decoded to one record and no error: keep them.
+  void link_rec_finish() {
+    link_rec.bytes.push_back(hdlc_flag); // the last frame's closing flag
+    link_rec.fixed.clear();
+    uint32_t at = 0;
+    for (const auto& fr : link_rec.frames) {
+      if (fr.data_at > at)
+        link_rec.fixed.push_back({at, fr.data_at - at});
+      at = fr.start + fr.size; // block data and FCS vary
+    }
+    link_rec.fixed.push_back({at, static_cast<uint32_t>(link_rec.bytes.size()) - at});
+    link_rec.valid = true;
+    std::swap(link_tmpl, link_rec);
+    link_rec_abort();
+  }
+
+  enum class link_match : uint8_t { miss, wait, done };
+
+  /// Tries the template on the frames at `pos`.
+  link_match link_replay(std::span<const uint8_t> avail) {
+    const auto& t = link_tmpl;
+    const size_t n = t.bytes.size();
+    const size_t have = std::min(avail.size(), n);
+    for (const auto& run : t.fixed) {
+      if (run.at >= have)
+        break;
+      const size_t len = std::min<size_t>(run.len, have - run.at);
+      if (std::memcmp(avail.data() + run.at, t.bytes.data() + run.at, len) != 0)
+        return link_match::miss;
+    }
+    size_t checked = link_wait_pos == pos ? link_wait_frames : 0;
+    for (; checked < t.frames.size(); ++checked) {
+      const auto& fr = t.frames[checked];
+      if (fr.start + fr.size >= have)
+        break; // closing flag not there yet
+      const uint8_t* p = avail.data() + fr.start;
+      const uint16_t fcs = crc16_x25(std::span<const uint8_t>(p + 1, fr.size - 3));
+      if (p[fr.size - 2] != (fcs & 0xFFU) || p[fr.size - 1] != (fcs >> 8))
+        return link_match::miss;
+    }
+    if (have < n) {
+      link_wait_pos = pos;
+      link_wait_frames = checked;
+      return link_match::wait;
+    }
+    link_wait_pos = SIZE_MAX;
+    link_rec_abort();
+    gbt_msg.clear();
+    for (const auto& fr : t.frames) {
+      accept_frame();
+      gbt_msg.insert(gbt_msg.end(), avail.begin() + fr.data_at,
+                     avail.begin() + fr.data_at + fr.data_len);
+    }
+    const auto& last = t.frames.back();
+    pos += last.start + last.size;
+    after_frame = true;
+    gbt_buf.clear();
+    st.link_replayed++;
+    (void)apdu(gbt_msg, 1);
+    return link_match::done;
+  }
 
   // ---------------------------------------------------------------- link layer
 
@@ -618,6 +785,7 @@ struct decoder::impl {
   }
 
   void block(const gbt_block& b) {
+    link_rec_block_seen(b);
     if (b.number == 1) {
       if (gbt == gbt_state::collecting)
         error(error_kind::gbt_incomplete,
@@ -661,8 +829,14 @@ struct decoder::impl {
         error(error_kind::truncated, "general-block-transfer message is empty");
         return;
       }
+      const bool recorded = link_rec_on && link_rec_block;
+      const size_t records_before = out->records.size();
       const size_t used = apdu(gbt_msg, 1);
       (void)used;
+      if (recorded && link_rec_on && out->records.size() == records_before + 1)
+        link_rec_finish();
+      else
+        link_rec_abort();
     }
   }
 
@@ -1608,6 +1782,7 @@ struct decoder::impl {
     if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
       buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(pos, buf.size())));
       pos = 0;
+      link_wait_pos = SIZE_MAX;
     }
     buf.insert(buf.end(), bytes.begin(), bytes.end());
     run();
@@ -1619,6 +1794,8 @@ struct decoder::impl {
   }
 
   void reset() noexcept {
+    link_rec_abort();
+    link_wait_pos = SIZE_MAX;
     buf.clear();
     pos = 0;
     after_frame = false;

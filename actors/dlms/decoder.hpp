@@ -96,8 +96,10 @@ struct options {
   transport framing = transport::auto_detect;
   /// Upper bound of a reassembled message (segments, GBT blocks, raw APDU), bytes.
   size_t max_message_size = 65536;
-  /// Decode a body with the layout of the previous one by replaying that layout (the records
-  /// are the same either way; false walks every body, for comparisons).
+  /// Decode a body with the layout of the previous one by replaying that layout, and reassemble
+  /// HDLC frames with the headers of the previous message's frames without parsing them (the
+  /// records and errors are the same either way; false walks every frame and body, for
+  /// comparisons).
   bool replay_layouts = true;
 };
 
@@ -120,6 +122,9 @@ struct decoder_stats {
   /// Of `messages`, those whose body had the layout of an earlier one (same bytes except the
   /// register values and date-times) and was decoded by replaying that layout.
   uint64_t replayed = 0;
+  /// Messages of HDLC frames reassembled by replaying the frames of an earlier message (same
+  /// bytes except the general-block-transfer data and the FCS) instead of parsing each frame.
+  uint64_t link_replayed = 0;
   /// Records emitted.
   uint64_t records = 0;
   /// Errors per kind, indexed by `error_kind`.
