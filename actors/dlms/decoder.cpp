@@ -5,6 +5,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <date/tz.h>
 
 #include "actors/dlms/axdr.hpp"
@@ -134,6 +138,14 @@ std::string describe_system_title(std::span<const uint8_t, 8> st) {
   return hex_string(st);
 }
 
+/// A scaling decided once: raw * k, or raw / k where a division gives the nearest double.
+struct scale_step {
+  bool divide = false;
+  double k = 1.0;
+
+  [[nodiscard]] double apply(double raw) const noexcept { return divide ? raw / k : raw * k; }
+};
+
 /// raw * factor, computed as a division for factors like 0.01 so that 165 * 0.01 gives 1.65
 /// (the nearest double) rather than 1.6500000000000001; decided once per factor.
 struct prepared_factor {
@@ -147,19 +159,23 @@ struct prepared_factor {
         divisor = inverse;
     }
   }
-  [[nodiscard]] double apply(double raw) const noexcept {
-    return divisor != 0 ? raw / divisor : raw * factor;
+  [[nodiscard]] scale_step step() const noexcept {
+    return divisor != 0 ? scale_step{true, divisor} : scale_step{false, factor};
   }
+  [[nodiscard]] double apply(double raw) const noexcept { return step().apply(raw); }
 };
 
-double apply_scaler(double raw, int scaler) {
+/// raw * 10^scaler, as a division by 10^-scaler when the scaler is negative.
+scale_step scaler_step(int scaler) {
   static constexpr double pow10[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
                                      1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
-  if (scaler == 0)
-    return raw;
-  if (scaler > 0)
-    return scaler <= 12 ? raw * pow10[scaler] : raw * std::pow(10.0, scaler);
-  return -scaler <= 12 ? raw / pow10[-scaler] : raw / std::pow(10.0, -scaler);
+  if (scaler >= 0)
+    return {false, scaler <= 12 ? pow10[scaler] : std::pow(10.0, scaler)};
+  return {true, -scaler <= 12 ? pow10[-scaler] : std::pow(10.0, -scaler)};
+}
+
+double apply_scaler(double raw, int scaler) {
+  return scaler == 0 ? raw : scaler_step(scaler).apply(raw);
 }
 
 /// smartmeter-datacollector's meter-id objects: x-x:42.0.0, 0-x:96.1.0..9, 1-x:0.0.0..9.
@@ -226,6 +242,29 @@ inline uint64_t load64(const uint8_t* p) noexcept {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+
+/// True when `p` and `want` hold the same bytes wherever `mask` is set (0xFF) over `n` bytes.
+inline bool masked_equal(const uint8_t* p, const uint8_t* want, const uint8_t* mask,
+                         size_t n) noexcept {
+  size_t i = 0;
+#if defined(__SSE2__)
+  __m128i diff16 = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const auto x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const auto y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(want + i));
+    const auto m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask + i));
+    diff16 = _mm_or_si128(diff16, _mm_and_si128(_mm_xor_si128(x, y), m));
+  }
+  if (_mm_movemask_epi8(_mm_cmpeq_epi8(diff16, _mm_setzero_si128())) != 0xFFFF)
+    return false;
+#endif
+  uint64_t diff = 0;
+  for (; i + 8 <= n; i += 8)
+    diff |= (load64(p + i) ^ load64(want + i)) & load64(mask + i);
+  for (; i < n; ++i)
+    diff |= static_cast<uint64_t>((p[i] ^ want[i]) & mask[i]);
+  return diff == 0;
 }
 
 /// Big-endian 32-bit integer at `p`.
@@ -974,10 +1013,9 @@ struct decoder::impl {
   struct body_layout {
     /// One field: where its value's A-XDR element starts and how it is scaled.
     struct value_step {
-      uint32_t at = 0; // offset of the element's tag in the body
-      bool has_su = false;
-      int scaler = 0;
-      int32_t factor = -1; // index into `map_factors`; -1 = none
+      uint32_t at = 0;  // offset of the element's tag in the body
+      uint8_t tag = 0;  // the element's type tag (one of the fixed bytes)
+      scale_step scale; // the scaler-unit's or the map factor's; none: * 1
       field_text key;
       field_text unit;
       field_text obis;
@@ -1035,9 +1073,10 @@ struct decoder::impl {
   void record_value(const item& it, const data_node& v, const field& f, int32_t factor) {
     auto& step = recording.values.emplace_back();
     step.at = static_cast<uint32_t>(value_at - recording_base);
-    step.has_su = it.has_su;
-    step.scaler = it.scaler;
-    step.factor = factor;
+    step.tag = static_cast<uint8_t>(v.type);
+    step.scale = it.has_su     ? scaler_step(it.scaler)
+                 : factor >= 0 ? map_factors[static_cast<size_t>(factor)].step()
+                               : scale_step{};
     step.key = f.key;
     step.unit = f.unit;
     step.obis = f.obis;
@@ -1062,30 +1101,47 @@ struct decoder::impl {
     if (!layout.valid || base > a.size() || a.size() - base != n)
       return false;
     const uint8_t* p = a.data() + base;
-    const uint8_t* want = layout.bytes.data();
-    const uint8_t* mask = layout.fixed.data();
-    uint64_t diff = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      diff |= (load64(p + i) ^ load64(want + i)) & load64(mask + i);
-    for (; i < n; ++i)
-      diff |= static_cast<uint64_t>((p[i] ^ want[i]) & mask[i]);
-    if (diff != 0)
+    if (!masked_equal(p, layout.bytes.data(), layout.fixed.data(), n))
       return false;
-    // The same checks and arithmetic as `emit_item` on the same element.
+    // The same checks and arithmetic as `emit_item` on the same element. The element's tag is
+    // one of the compared bytes and the body has the recorded length, so the value is where it
+    // was; integers are read directly (the same doubles `numeric_value` gives), other types as
+    // the walk reads them.
     s.r.fields.reserve(layout.values.size());
     for (const auto& step : layout.values) {
-      size_t pos = base + step.at;
-      data_node v;
-      if (!flat_element(a, pos, v))
-        return false;
-      const double raw = numeric_value(v);
-      if (!std::isfinite(raw))
-        return false;
-      const double value = step.has_su ? apply_scaler(raw, step.scaler)
-                           : step.factor >= 0
-                               ? map_factors[static_cast<size_t>(step.factor)].apply(raw)
-                               : raw;
+      const uint8_t* v = p + step.at + 1;
+      double raw;
+      switch (step.tag) {
+      case 0x06: // double-long-unsigned
+        raw = static_cast<double>(static_cast<int64_t>(load_be32(v)));
+        break;
+      case 0x05: // double-long
+        raw = static_cast<double>(static_cast<int32_t>(load_be32(v)));
+        break;
+      case 0x12: // long-unsigned
+        raw = static_cast<double>((v[0] << 8) | v[1]);
+        break;
+      case 0x10: // long
+        raw = static_cast<double>(static_cast<int16_t>((v[0] << 8) | v[1]));
+        break;
+      case 0x11: // unsigned
+      case 0x16: // enum
+        raw = static_cast<double>(v[0]);
+        break;
+      case 0x0F: // integer
+        raw = static_cast<double>(static_cast<int8_t>(v[0]));
+        break;
+      default: {
+        size_t pos = base + step.at;
+        data_node node;
+        if (!flat_element(a, pos, node))
+          return false;
+        raw = numeric_value(node);
+        if (!std::isfinite(raw))
+          return false;
+      }
+      }
+      const double value = step.scale.apply(raw);
       if (!std::isfinite(value))
         return false;
       add_field(s.r.fields, step.key, value, step.unit, step.obis);
