@@ -646,6 +646,9 @@ struct decoder::impl {
         return link_match::miss;
     }
     if (have < n) {
+      // Skipped bytes are reported when the walk accepts the next frame: hold nothing then.
+      if (garbage_run > 0)
+        return link_match::miss;
       link_wait_pos = pos;
       link_wait_frames = checked;
       return link_match::wait;

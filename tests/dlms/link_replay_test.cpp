@@ -181,6 +181,21 @@ TEST(DlmsLinkReplay, AMessageCutShortThenAnotherGivesTheWalksErrors) {
   }
 }
 
+TEST(DlmsLinkReplay, GarbageBeforeAMessageInPiecesIsReportedWhenTheWalkReportsIt) {
+  // The walk reports skipped bytes when it accepts the next frame, i.e. with the first frame of
+  // the next message, not with its last.
+  for (size_t entry : {size_t{14}, size_t{2}}) {
+    const auto msg = frame_bytes(entry);
+    std::vector<uint8_t> stream = msg;
+    stream.push_back(0x00);
+    stream.push_back(0x55);
+    stream.insert(stream.end(), msg.begin(), msg.end());
+    stream.insert(stream.end(), msg.begin(), msg.end());
+    for (size_t max_chunk : {size_t{1}, size_t{5}, size_t{40}, stream.size()})
+      (void)expect_same_as_walk(entry, stream, max_chunk, 6, "entry " + std::to_string(entry));
+  }
+}
+
 TEST(DlmsLinkReplay, ResetDropsAWaitingMessageLikeTheWalk) {
   const size_t entry = 14;
   const auto msg = frame_bytes(entry);
