@@ -5,7 +5,9 @@
 // profile), byte 1 seeds the chunking and the changes of the second pass, the rest is the byte
 // stream, fed twice (the second time with a few bytes changed). Checked invariants: nothing
 // throws, every record is well formed, feeding the stream in chunks gives exactly the records and
-// error kinds of feeding it whole, and so does a decoder that replays no remembered layout.
+// error kinds of feeding it whole, and so does a decoder that replays no remembered layout or
+// frames - fed whole, and fed in chunks with a receive time each (same records, errors and
+// times).
 
 #include <cstddef>
 #include <cstdint>
@@ -120,9 +122,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& pass : passes)
     walker.feed(pass, 1, c);
   check(walker.stats().replayed == 0);
+  check(walker.stats().link_replayed == 0);
   check(a.records == c.records);
   check(a.errors.size() == c.errors.size());
   for (size_t k = 0; k < a.errors.size(); ++k)
     check(a.errors[k].kind == c.errors[k].kind && a.errors[k].message == c.errors[k].message);
+
+  // Also in chunks, each with its own receive time: a replaying decoder that holds a message
+  // until it is complete emits every record and error in the same feed as the walk.
+  auto timed_opts = opts;
+  timed_opts.system_time = true;
+  auto timed_walk_opts = walk_opts;
+  timed_walk_opts.system_time = true;
+  decoder timed(timed_opts);
+  decoder timed_walker(timed_walk_opts);
+  decode_result d;
+  decode_result e;
+  int64_t t = 0;
+  for (const auto& pass : passes) {
+    size_t at = 0;
+    while (at < pass.size()) {
+      seed = seed * 1103515245U + 12345U;
+      const size_t n = std::min<size_t>(pass.size() - at, 1 + (seed >> 16) % 64);
+      timed.feed(pass.subspan(at, n), ++t, d);
+      timed_walker.feed(pass.subspan(at, n), t, e);
+      at += n;
+    }
+  }
+  check(d.records == e.records);
+  check(d.errors.size() == e.errors.size());
+  for (size_t k = 0; k < d.errors.size(); ++k)
+    check(d.errors[k].kind == e.errors[k].kind && d.errors[k].message == e.errors[k].message &&
+          d.errors[k].time_ns == e.errors[k].time_ns);
   return 0;
 }
