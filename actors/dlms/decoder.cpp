@@ -447,8 +447,12 @@ struct decoder::impl {
         if (avail.size() < 2)
           return;
         if (avail[1] == hdlc_flag) { // flag fill or closing + opening flag
-          if (link_rec_on && link_rec_block)
-            link_rec.bytes.push_back(hdlc_flag);
+          if (link_rec_on && link_rec_block) {
+            if (link_rec.bytes.size() < opts.max_message_size + 4096)
+              link_rec.bytes.push_back(hdlc_flag);
+            else
+              link_rec_abort();
+          }
           after_frame = false;
           pos += 1;
           continue;
@@ -636,6 +640,7 @@ struct decoder::impl {
         return link_match::miss;
     }
     size_t checked = link_wait_pos == pos ? link_wait_frames : 0;
+    link_wait_pos = SIZE_MAX; // kept only by a wait below
     for (; checked < t.frames.size(); ++checked) {
       const auto& fr = t.frames[checked];
       if (fr.start + fr.size >= have)
@@ -653,7 +658,6 @@ struct decoder::impl {
       link_wait_frames = checked;
       return link_match::wait;
     }
-    link_wait_pos = SIZE_MAX;
     link_rec_abort();
     gbt_msg.clear();
     for (const auto& fr : t.frames) {
@@ -778,6 +782,8 @@ struct decoder::impl {
           error(error_kind::truncated, "empty APDU");
         return;
       }
+      if (!first)
+        link_rec_abort(); // a frame replayed gives its first APDU only
       const size_t used = apdu(rest, 0);
       if (used == 0)
         return;
@@ -1848,6 +1854,7 @@ struct decoder::impl {
     if (pos >= buf.size()) {
       buf.clear();
       pos = 0;
+      link_wait_pos = SIZE_MAX;
     }
     out = nullptr;
   }

@@ -115,7 +115,8 @@ struct options {
 struct decoder_stats {
   /// Bytes fed.
   uint64_t bytes = 0;
-  /// Frames with valid checksums (HDLC, M-Bus) or raw APDUs delimited.
+  /// Frames with valid checksums (HDLC, M-Bus) or raw APDUs delimited. The frames of a message
+  /// held for link replay (see `link_replayed`) are counted when it is complete.
   uint64_t frames = 0;
   /// Complete data-notifications decoded.
   uint64_t messages = 0;
