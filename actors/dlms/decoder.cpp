@@ -13,7 +13,6 @@
 
 #include "actors/dlms/axdr.hpp"
 #include "actors/dlms/cosem.hpp"
-#include "actors/dlms/crc.hpp"
 #include "actors/dlms/hdlc.hpp"
 #include "actors/dlms/mbus.hpp"
 #include "actors/dlms/obis_map.hpp"
@@ -448,7 +447,7 @@ struct decoder::impl {
           return;
         if (avail[1] == hdlc_flag) { // flag fill or closing + opening flag
           if (link_rec_on && link_rec_block) {
-            if (link_rec.bytes.size() < opts.max_message_size + 4096)
+            if (link_rec_room(1))
               link_rec.bytes.push_back(hdlc_flag);
             else
               link_rec_abort();
@@ -561,6 +560,11 @@ struct decoder::impl {
   size_t link_wait_pos = SIZE_MAX;
   size_t link_wait_frames = 0;
 
+  /// Whether `n` more bytes keep a recording within bounds.
+  [[nodiscard]] bool link_rec_room(size_t n) const noexcept {
+    return link_rec.bytes.size() + n <= opts.max_message_size + 4096;
+  }
+
   [[nodiscard]] bool link_idle() const noexcept {
     return gbt == gbt_state::idle && seg_state == seg_status::idle;
   }
@@ -594,8 +598,7 @@ struct decoder::impl {
     const auto frame = reinterpret_cast<uintptr_t>(link_rec_frame);
     const auto data = reinterpret_cast<uintptr_t>(b.data.data());
     if (link_rec_block || frame == 0 || data < frame ||
-        data + b.data.size() != frame + link_rec_size - 2 ||
-        link_rec.bytes.size() + link_rec_size > opts.max_message_size + 4096) {
+        data + b.data.size() != frame + link_rec_size - 2 || !link_rec_room(link_rec_size)) {
       link_rec_abort(); // not one block ending at the FCS of the frame being handled
       return;
     }
@@ -645,9 +648,7 @@ struct decoder::impl {
       const auto& fr = t.frames[checked];
       if (fr.start + fr.size >= have)
         break; // closing flag not there yet
-      const uint8_t* p = avail.data() + fr.start;
-      const uint16_t fcs = crc16_x25(std::span<const uint8_t>(p + 1, fr.size - 3));
-      if (p[fr.size - 2] != (fcs & 0xFFU) || p[fr.size - 1] != (fcs >> 8))
+      if (!hdlc_fcs_ok(avail.subspan(fr.start, fr.size)))
         return link_match::miss;
     }
     if (have < n) {

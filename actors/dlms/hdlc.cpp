@@ -62,8 +62,7 @@ hdlc_status parse_hdlc(std::span<const uint8_t> buf, hdlc_frame& out) noexcept {
   }
   if (buf.size() < body_end + 1)
     return hdlc_status::need_more;
-  const uint16_t fcs = crc16_x25(buf.subspan(1, len - 2));
-  if (buf[body_end - 2] != (fcs & 0xFFU) || buf[body_end - 1] != (fcs >> 8))
+  if (!hdlc_fcs_ok(buf.first(body_end)))
     return hdlc_status::bad_fcs;
   if (buf[body_end] != hdlc_flag)
     return hdlc_status::bad_flag;
@@ -72,6 +71,14 @@ hdlc_status parse_hdlc(std::span<const uint8_t> buf, hdlc_frame& out) noexcept {
   out.info = buf.subspan(info_begin, body_end - 2 - info_begin);
   out.size = body_end;
   return hdlc_status::ok;
+}
+
+bool hdlc_fcs_ok(std::span<const uint8_t> frame) noexcept {
+  const size_t n = frame.size();
+  if (n < 4)
+    return false;
+  const uint16_t fcs = crc16_x25(frame.subspan(1, n - 3));
+  return frame[n - 2] == (fcs & 0xFFU) && frame[n - 1] == (fcs >> 8);
 }
 
 bool hdlc_carries_data(uint8_t control) noexcept {

@@ -41,6 +41,10 @@ struct hdlc_frame {
 /// soon as the header is available, so a corrupted length field is detected early.
 [[nodiscard]] hdlc_status parse_hdlc(std::span<const uint8_t> buf, hdlc_frame& out) noexcept;
 
+/// True when the FCS of `frame` - opening flag up to, but excluding, the closing flag, i.e.
+/// `hdlc_frame::size` bytes - matches the bytes between the flag and the FCS.
+[[nodiscard]] bool hdlc_fcs_ok(std::span<const uint8_t> frame) noexcept;
+
 /// True for control fields whose information field carries data: UI (0x03, 0x13) and I-frames.
 [[nodiscard]] bool hdlc_carries_data(uint8_t control) noexcept;
 
