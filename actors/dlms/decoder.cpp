@@ -323,8 +323,10 @@ struct decoder::impl {
 
   // ---- state ----
   decoder_stats st;
-  std::vector<uint8_t> buf;
-  size_t pos = 0;
+  std::vector<uint8_t> buf; // bytes kept from earlier feeds (an incomplete frame, mostly)
+  /// What `run` decodes: `buf`, or a feed's bytes themselves when nothing was kept.
+  std::span<const uint8_t> data;
+  size_t pos = 0;               // in `data`
   bool after_frame = false;     // pos is at the closing flag of an accepted frame
   bool resyncing = false;       // skipping the remains of a rejected frame
   size_t garbage_run = 0;       // skipped bytes not yet reported
@@ -396,8 +398,8 @@ struct decoder::impl {
   void skip_to_candidate() {
     size_t i = pos + 1;
     const bool raw = opts.framing == transport::raw;
-    for (; i < buf.size(); ++i) {
-      const uint8_t b = buf[i];
+    for (; i < data.size(); ++i) {
+      const uint8_t b = data[i];
       if (raw ? (b == 0x0F || b == 0xDB || b == 0xDC || b == 0xE0 || b == 0xE6)
               : ((b == hdlc_flag && opts.framing != transport::mbus) ||
                  (b == mbus_start && opts.framing != transport::hdlc)))
@@ -422,8 +424,8 @@ struct decoder::impl {
 
   void run() {
     const bool raw = opts.framing == transport::raw;
-    while (pos < buf.size()) {
-      const auto avail = std::span<const uint8_t>(buf).subspan(pos);
+    while (pos < data.size()) {
+      const auto avail = data.subspan(pos);
       const uint8_t b = avail[0];
       if (raw) {
         if (b == 0x0F || b == 0xDB || b == 0xDC || b == 0xE0 || b == 0xE6) {
@@ -547,6 +549,7 @@ struct decoder::impl {
     bool valid = false;
     std::vector<uint8_t> bytes; // first opening flag to last closing flag
     std::vector<frame> frames;
+    size_t data_len = 0; // the frames' block data together
     std::vector<fixed_run> fixed;
   };
   link_template link_tmpl;                 // replayed
@@ -616,8 +619,10 @@ struct decoder::impl {
   void link_rec_finish() {
     link_rec.bytes.push_back(hdlc_flag); // the last frame's closing flag
     link_rec.fixed.clear();
+    link_rec.data_len = 0;
     uint32_t at = 0;
     for (const auto& fr : link_rec.frames) {
+      link_rec.data_len += fr.data_len;
       if (fr.data_at > at)
         link_rec.fixed.push_back({at, fr.data_at - at});
       at = fr.start + fr.size; // block data and FCS vary
@@ -660,11 +665,12 @@ struct decoder::impl {
       return link_match::wait;
     }
     link_rec_abort();
-    gbt_msg.clear();
+    gbt_msg.resize(t.data_len);
+    uint8_t* to = gbt_msg.data();
     for (const auto& fr : t.frames) {
       accept_frame();
-      gbt_msg.insert(gbt_msg.end(), avail.begin() + fr.data_at,
-                     avail.begin() + fr.data_at + fr.data_len);
+      std::memcpy(to, avail.data() + fr.data_at, fr.data_len);
+      to += fr.data_len;
     }
     const auto& last = t.frames.back();
     pos += last.start + last.size;
@@ -948,9 +954,9 @@ struct decoder::impl {
       return;
     }
     if (auth && opts.auth_key) {
-      aad.clear();
-      aad.push_back(sc);
-      aad.insert(aad.end(), opts.auth_key->begin(), opts.auth_key->end());
+      aad.resize(1 + opts.auth_key->size());
+      aad[0] = sc;
+      std::memcpy(aad.data() + 1, opts.auth_key->data(), opts.auth_key->size());
       if (!cipher->decrypt_verify(iv, aad, c.payload, c.auth_tag, plain.data())) {
         // Tell a wrong encryption key from a wrong auth key / tampered message.
         if (cipher->decrypt_ctr(iv, c.payload, plain.data()) && plausible_plaintext(plain))
@@ -1844,6 +1850,22 @@ struct decoder::impl {
     out = &result;
     now = t;
     st.bytes += bytes.size();
+    if (buf.empty()) {
+      // Decode the caller's bytes in place and keep only what is left (an incomplete frame).
+      data = bytes;
+      pos = 0;
+      run();
+      if (pos < data.size()) {
+        buf.assign(data.begin() + static_cast<ptrdiff_t>(pos), data.end());
+        link_wait_pos = link_wait_pos == pos ? 0 : SIZE_MAX;
+      } else {
+        link_wait_pos = SIZE_MAX;
+      }
+      pos = 0;
+      data = {};
+      out = nullptr;
+      return;
+    }
     // Compact before appending.
     if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
       buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(pos, buf.size())));
@@ -1851,12 +1873,14 @@ struct decoder::impl {
       link_wait_pos = SIZE_MAX;
     }
     buf.insert(buf.end(), bytes.begin(), bytes.end());
+    data = buf;
     run();
     if (pos >= buf.size()) {
       buf.clear();
       pos = 0;
       link_wait_pos = SIZE_MAX;
     }
+    data = {};
     out = nullptr;
   }
 
