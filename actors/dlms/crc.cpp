@@ -130,23 +130,28 @@ constexpr uint64_t barrett_mu() {
   return static_cast<uint64_t>(q); // drops x^64
 }
 
+// Constants of `crc_reduce`, in the reflected form.
+constexpr uint64_t reduce_k80 = reflect64(x_pow_mod(79)); // x^79 mod P: with the product's x, x^80
+constexpr uint64_t reduce_mu = reflect64(barrett_mu());   // floor(x^80 / P) - x^64
+constexpr uint64_t reduce_p_low = reflect64(0x1021U);     // P - x^16
+
 /// The table CRC from state 0 of the 16 bytes in `x`, R x^16 mod P for the block's polynomial R
 /// (x^e at bit 127 - e), without tables: R = H x^64 + L is first brought below degree 80 as
 /// T = H (x^80 mod P) + L x^16, then reduced by Barrett: q = floor(T / P) from the top 64
 /// coefficients of T and floor(x^80 / P), and T mod P = T + q P, whose low 16 coefficients
 /// only need P's terms below x^16.
 [[gnu::target("pclmul,sse4.1")]] uint32_t crc_reduce(__m128i x) noexcept {
-  const __m128i k80 = _mm_cvtsi64_si128(static_cast<long long>(reflect64(x_pow_mod(79))));
+  const __m128i k80 = _mm_cvtsi64_si128(static_cast<long long>(reduce_k80));
   const __m128i l16 = _mm_srli_si128(_mm_unpackhi_epi64(_mm_setzero_si128(), x), 2);
   const __m128i t = _mm_xor_si128(_mm_clmulepi64_si128(x, k80, 0x00), l16);
   const auto t_low = static_cast<uint64_t>(_mm_cvtsi128_si64(t));
   const auto t_high = static_cast<uint64_t>(_mm_extract_epi64(t, 1));
   const uint64_t top = (t_low >> 48) | (t_high << 16); // coefficients 79..16
-  const __m128i mu = _mm_cvtsi64_si128(static_cast<long long>(reflect64(barrett_mu())));
+  const __m128i mu = _mm_cvtsi64_si128(static_cast<long long>(reduce_mu));
   const auto partial = static_cast<uint64_t>(_mm_cvtsi128_si64(
       _mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(top)), mu, 0x00)));
   const uint64_t q = top ^ (partial << 1);
-  const __m128i p_low = _mm_cvtsi64_si128(static_cast<long long>(reflect64(0x1021U)));
+  const __m128i p_low = _mm_cvtsi64_si128(static_cast<long long>(reduce_p_low));
   const auto qp_high = static_cast<uint64_t>(_mm_extract_epi64(
       _mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(q)), p_low, 0x00), 1));
   return static_cast<uint32_t>(((t_high >> 48) ^ (qp_high >> 47)) & 0xFFFFU);

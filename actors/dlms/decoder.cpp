@@ -939,9 +939,7 @@ struct decoder::impl {
     if (!enc) {
       // Authenticated only: GMAC over SC || AK || plaintext.
       if (opts.auth_key && cipher) {
-        aad.clear();
-        aad.push_back(sc);
-        aad.insert(aad.end(), opts.auth_key->begin(), opts.auth_key->end());
+        set_aad(sc);
         aad.insert(aad.end(), c.payload.begin(), c.payload.end());
         if (!cipher->decrypt_verify(iv, aad, {}, c.auth_tag, nullptr)) {
           error(error_kind::auth_failed, "authentication tag mismatch (wrong auth_key or "
@@ -954,9 +952,7 @@ struct decoder::impl {
       return;
     }
     if (auth && opts.auth_key) {
-      aad.resize(1 + opts.auth_key->size());
-      aad[0] = sc;
-      std::memcpy(aad.data() + 1, opts.auth_key->data(), opts.auth_key->size());
+      set_aad(sc);
       if (!cipher->decrypt_verify(iv, aad, c.payload, c.auth_tag, plain.data())) {
         // Tell a wrong encryption key from a wrong auth key / tampered message.
         if (cipher->decrypt_ctr(iv, c.payload, plain.data()) && plausible_plaintext(plain))
@@ -977,6 +973,13 @@ struct decoder::impl {
       return;
     }
     apdu_from_plain(depth);
+  }
+
+  /// Sets `aad` to SC || AK, the start of every GCM AAD (`opts.auth_key` is set).
+  void set_aad(uint8_t sc) {
+    aad.resize(1 + opts.auth_key->size());
+    aad[0] = sc;
+    std::memcpy(aad.data() + 1, opts.auth_key->data(), opts.auth_key->size());
   }
 
   void apdu_from_plain(int depth) {
@@ -1850,35 +1853,28 @@ struct decoder::impl {
     out = &result;
     now = t;
     st.bytes += bytes.size();
-    if (buf.empty()) {
-      // Decode the caller's bytes in place and keep only what is left (an incomplete frame).
-      data = bytes;
-      pos = 0;
-      run();
-      if (pos < data.size()) {
-        buf.assign(data.begin() + static_cast<ptrdiff_t>(pos), data.end());
-        link_wait_pos = link_wait_pos == pos ? 0 : SIZE_MAX;
-      } else {
+    // With nothing kept (then `pos` is 0), the caller's bytes are decoded where they are and only
+    // what is left (an incomplete frame) is copied.
+    const bool in_place = buf.empty();
+    if (!in_place) {
+      // Compact before appending.
+      if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
+        buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(pos, buf.size())));
+        pos = 0;
         link_wait_pos = SIZE_MAX;
       }
-      pos = 0;
-      data = {};
-      out = nullptr;
-      return;
+      buf.insert(buf.end(), bytes.begin(), bytes.end());
     }
-    // Compact before appending.
-    if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
-      buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(std::min(pos, buf.size())));
-      pos = 0;
-      link_wait_pos = SIZE_MAX;
-    }
-    buf.insert(buf.end(), bytes.begin(), bytes.end());
-    data = buf;
+    data = in_place ? bytes : std::span<const uint8_t>(buf);
     run();
-    if (pos >= buf.size()) {
+    if (pos >= data.size()) {
       buf.clear();
       pos = 0;
       link_wait_pos = SIZE_MAX;
+    } else if (in_place) {
+      buf.assign(data.begin() + static_cast<ptrdiff_t>(pos), data.end());
+      link_wait_pos = link_wait_pos == pos ? 0 : SIZE_MAX;
+      pos = 0;
     }
     data = {};
     out = nullptr;
