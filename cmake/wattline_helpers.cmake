@@ -10,6 +10,9 @@ if(WATTLINE_SANITIZE)
   target_link_options(wattline_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
+# Every executable links the project's allocator through the flags target.
+target_link_libraries(wattline_flags INTERFACE wattline_allocator)
+
 # wattline_add_test(NAME name SOURCES ... LIBS ...): one GoogleTest binary, its tests discovered by CTest.
 include(GoogleTest)
 # Pure-code test binaries that scripts/test.sh also runs under ASan/UBSan (label "sanitize").

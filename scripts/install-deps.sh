@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev clang-format
   libcaf-dev libyaml-cpp-dev libpaho-mqtt-dev libssl-dev openssl libcurl4-openssl-dev zlib1g-dev
   nlohmann-json3-dev libfmt-dev libhowardhinnant-date-dev tzdata libcli11-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients influxdb curl socat
 )
 missing=()

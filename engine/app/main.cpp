@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <dlfcn.h>
+
 #include <iostream>
 
 #ifndef WATTLINE_VERSION
@@ -16,6 +18,20 @@
 namespace {
 
 using namespace wattline;
+
+// The malloc this process runs with, looked up at run time: jemalloc when its control interface
+// is loaded (the default build links it), glibc's otherwise.
+std::string allocator_name() {
+  using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+  if (auto* ctl = reinterpret_cast<mallctl_fn>(::dlsym(RTLD_DEFAULT, "mallctl"))) {
+    const char* version = nullptr;
+    size_t size = sizeof version;
+    if (ctl("version", &version, &size, nullptr, 0) == 0 && version != nullptr)
+      return std::string{"jemalloc "} + version;
+    return "jemalloc";
+  }
+  return "glibc malloc";
+}
 
 // Prints every diagnostic; returns true when none is an error.
 bool report(const diagnostics& diags) {
@@ -42,7 +58,8 @@ int main(int argc, char** argv) {
   CLI::App app{"wattline: home-energy and home-network telemetry engine.\n"
                "Reads smart meters and devolo devices, prices energy, and feeds InfluxDB, MQTT and "
                "files from YAML pipelines."};
-  app.set_version_flag("--version", std::string{"wattline "} + WATTLINE_VERSION);
+  app.set_version_flag("--version", std::string{"wattline "} + WATTLINE_VERSION +
+                                        "\nallocator: " + allocator_name());
   app.require_subcommand(1);
 
   std::vector<std::string> run_files;

@@ -260,6 +260,20 @@ TEST_F(Runtime, SighupWithValidFileSwitchesToNewGraph) {
   EXPECT_EQ(proc->wait(std::chrono::seconds(30)), 0) << proc->log();
 }
 
+TEST_F(Runtime, VersionNamesTheAllocatorTheProcessRunsWith) {
+  auto proc = std::make_unique<child_process>(std::vector<std::string>{wattline_bin, "--version"},
+                                              dir / "version.log");
+  ASSERT_EQ(proc->wait(std::chrono::seconds(20)), 0) << proc->log();
+  const auto out = proc->log();
+  EXPECT_EQ(out.rfind("wattline ", 0), 0U) << out;
+#if defined(WATTLINE_EXPECT_JEMALLOC)
+  // The default build links jemalloc; the line comes from jemalloc's own control interface.
+  EXPECT_NE(out.find("\nallocator: jemalloc 5."), std::string::npos) << out;
+#else
+  EXPECT_NE(out.find("\nallocator: glibc malloc"), std::string::npos) << out;
+#endif
+}
+
 TEST_F(Runtime, InvalidConfigExitsWithCode78BeforeStartingAnything) {
   write_file(dir / "p.yaml", "sources:\n  in:\n    type: file\n    pth: x\n");
   auto proc = start({(dir / "p.yaml").string()});
