@@ -283,7 +283,7 @@ apdu_status parse_data_notification(std::span<const uint8_t> apdu,
   } else if (first == 0x0C || first == 0x19) {
     if (apdu.size() < pos + 13)
       return apdu_status::truncated;
-    out.time = parse_datetime(apdu.subspan(pos + 1, 12));
+    read_datetime(apdu.data() + pos + 1, out.time.emplace());
     pos += 13;
   } else if (first == 0x09) {
     if (apdu.size() < pos + 2)
@@ -294,7 +294,7 @@ apdu_status parse_data_notification(std::span<const uint8_t> apdu,
     if (apdu.size() < pos + 2 + n)
       return apdu_status::truncated;
     if (n == 12)
-      out.time = parse_datetime(apdu.subspan(pos + 2, 12));
+      read_datetime(apdu.data() + pos + 2, out.time.emplace());
     pos += 2 + n;
   } else {
     return apdu_status::malformed;

@@ -93,12 +93,10 @@ struct cosem_datetime {
   friend bool operator==(const cosem_datetime&, const cosem_datetime&) = default;
 };
 
-/// Decodes 12 date-time bytes (no validation of the field values).
-[[nodiscard]] inline std::optional<cosem_datetime>
-parse_datetime(std::span<const uint8_t> b) noexcept {
-  if (b.size() != 12)
-    return std::nullopt;
-  cosem_datetime dt;
+/// Writes the 12 date-time bytes at `b` into `dt`, field by field (no validation). Hot paths fill
+/// an `optional`'s value in place with it (`read_datetime(b, time.emplace())`): an optional
+/// returned by value is built with narrow stores and read back as whole words, which stalls.
+inline void read_datetime(const uint8_t* b, cosem_datetime& dt) noexcept {
   dt.year = static_cast<uint16_t>((b[0] << 8) | b[1]);
   dt.month = b[2];
   dt.day = b[3];
@@ -109,6 +107,15 @@ parse_datetime(std::span<const uint8_t> b) noexcept {
   dt.hundredths = b[8];
   dt.deviation = static_cast<int16_t>((b[9] << 8) | b[10]);
   dt.status = b[11];
+}
+
+/// Decodes 12 date-time bytes (no validation of the field values).
+[[nodiscard]] inline std::optional<cosem_datetime>
+parse_datetime(std::span<const uint8_t> b) noexcept {
+  if (b.size() != 12)
+    return std::nullopt;
+  cosem_datetime dt;
+  read_datetime(b.data(), dt);
   return dt;
 }
 

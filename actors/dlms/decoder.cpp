@@ -1045,11 +1045,9 @@ struct decoder::impl {
     size_t end = 0;                 // where the body ended, relative to its first byte
     std::vector<value_step> values; // in the order the fields were emitted
     int32_t clock_at = -1;          // offset of the clock's 12 date-time bytes; -1 = none
-    data_type clock_type = data_type::octet_string;
-    int32_t bare_time_at = -1; // offset of the bare date-time's 12 bytes; -1 = none
-    data_type bare_time_type = data_type::octet_string;
-    std::string id;      // the meter id the register items gave
-    std::string bare_id; // the bare id of a shape-B body
+    int32_t bare_time_at = -1;      // offset of the bare date-time's 12 bytes; -1 = none
+    std::string id;                 // the meter id the register items gave
+    std::string bare_id;            // the bare id of a shape-B body
   };
   body_layout layout;    // replayed
   body_layout recording; // being recorded while `flat_body_fast` walks a body
@@ -1102,14 +1100,14 @@ struct decoder::impl {
     vary_value(v);
   }
 
-  /// `datetime_of` the 12 date-time bytes at `offset` of a value of `type`.
-  [[nodiscard]] std::optional<cosem_datetime> datetime_at(std::span<const uint8_t> a, size_t offset,
-                                                          data_type type) const {
-    data_node d;
-    d.type = type;
-    d.count = 12;
-    d.offset = static_cast<uint32_t>(offset);
-    return datetime_of(a, d);
+  /// Fills `out` with the 12 date-time bytes at `offset` (a recorded position inside the body);
+  /// false when they are not all in `a`.
+  [[nodiscard]] static bool datetime_at(std::span<const uint8_t> a, size_t offset,
+                                        std::optional<cosem_datetime>& out) {
+    if (offset > a.size() || a.size() - offset < 12)
+      return false;
+    read_datetime(a.data() + offset, out.emplace());
+    return true;
   }
 
   /// Decodes the body at `base` by replaying `layout` when it matches; false otherwise (`s` then
@@ -1165,17 +1163,15 @@ struct decoder::impl {
         return false;
       add_field(s.r.fields, step.key, value, step.unit, step.obis);
     }
-    if (layout.clock_at >= 0) {
-      s.clock = datetime_at(a, base + static_cast<size_t>(layout.clock_at), layout.clock_type);
-      if (!s.clock)
-        return false;
-    }
-    if (layout.bare_time_at >= 0) {
-      bare_time =
-          datetime_at(a, base + static_cast<size_t>(layout.bare_time_at), layout.bare_time_type);
-      if (!bare_time || !utc_convertible(*bare_time))
-        return false;
-    }
+    // The recorded date-times were octet strings or date-times of 12 bytes (`datetime_of`), and
+    // their tag and length are among the compared bytes.
+    if (layout.clock_at >= 0 &&
+        !datetime_at(a, base + static_cast<size_t>(layout.clock_at), s.clock))
+      return false;
+    if (layout.bare_time_at >= 0 &&
+        (!datetime_at(a, base + static_cast<size_t>(layout.bare_time_at), bare_time) ||
+         !utc_convertible(*bare_time)))
+      return false;
     s.id_ref = &layout.id;
     return true;
   }
@@ -1440,7 +1436,6 @@ struct decoder::impl {
       if (!fast_bare_time) {
         fast_bare_time = dt;
         if (recording_on) {
-          recording.bare_time_type = node.type;
           recording.bare_time_at = static_cast<int32_t>(node.offset - recording_base);
           vary(node.offset, 12);
         }
@@ -1750,7 +1745,6 @@ struct decoder::impl {
         if (!s.clock) {
           s.clock = datetime_of(a, v);
           if (recording_on && s.clock) {
-            recording.clock_type = v.type;
             recording.clock_at = static_cast<int32_t>(v.offset - recording_base);
             vary(v.offset, 12);
           }
