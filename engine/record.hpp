@@ -192,8 +192,10 @@ struct field {
 struct record {
   /// Measurement name, e.g. "smartmeter".
   std::string name;
-  /// Tags in insertion order; keys are unique.
-  std::vector<std::pair<std::string, std::string>> tags;
+  /// Tags in insertion order; keys are unique. Texts like field keys: a meter id or MAC address
+  /// is stored in place, a key from a string literal can be borrowed, so that a record's tags cost
+  /// one allocation (the vector) however they were made.
+  std::vector<std::pair<field_text, field_text>> tags;
   /// Fields in insertion order; keys are unique.
   std::vector<field> fields;
   /// UTC time in nanoseconds since the Unix epoch.
@@ -202,7 +204,7 @@ struct record {
   friend bool operator==(const record&, const record&) = default;
 
   /// Returns the tag value for `key`, or nullptr.
-  [[nodiscard]] const std::string* tag(std::string_view key) const {
+  [[nodiscard]] const field_text* tag(std::string_view key) const {
     for (const auto& [k, v] : tags)
       if (k == key)
         return &v;
@@ -210,7 +212,7 @@ struct record {
   }
 
   /// Sets (adds or replaces) a tag.
-  void set_tag(std::string key, std::string value) {
+  void set_tag(field_text key, field_text value) {
     for (auto& [k, v] : tags)
       if (k == key) {
         v = std::move(value);

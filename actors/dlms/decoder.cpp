@@ -343,6 +343,9 @@ struct decoder::impl {
   std::vector<uint8_t> aad;
   std::vector<data_node> nodes;
   std::string cached_id;
+  // The tag values of the last record, copied into each record (in place, no allocation).
+  field_text meter_tag;
+  field_text profile_tag{opts.profile};
 
   // ---- per feed ----
   decode_result* out = nullptr;
@@ -1822,9 +1825,11 @@ struct decoder::impl {
       error(error_kind::no_values, "message from meter '" + meter + "' carried no register values");
       return;
     }
+    if (meter_tag != meter)
+      meter_tag = field_text(meter);
     s.r.tags.reserve(2);
-    s.r.tags.emplace_back("meter", meter);
-    s.r.tags.emplace_back("profile", opts.profile);
+    s.r.tags.emplace_back(field_text::borrowed("meter"), meter_tag);
+    s.r.tags.emplace_back(field_text::borrowed("profile"), profile_tag);
     s.r.time_ns = now;
     if (!opts.system_time) {
       std::optional<int64_t> t;

@@ -27,7 +27,7 @@ void append_csv_cell(std::string& out, std::string_view cell) {
 
 csv_schema::csv_schema(const record& r) : set_(true) {
   for (const auto& [k, v] : r.tags)
-    tags_.push_back(k);
+    tags_.push_back(k.str());
   for (const auto& f : r.fields)
     fields_.push_back(f.key.str());
 }

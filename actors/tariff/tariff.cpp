@@ -284,8 +284,8 @@ std::vector<record> tariff_engine::process(record& rec) {
   if (!has_import && !has_export)
     return out;
 
-  const std::string* tag = rec.tag(cfg_->meter_tag);
-  const std::string meter = tag ? *tag : std::string{};
+  const field_text* tag = rec.tag(cfg_->meter_tag);
+  const std::string meter = tag ? tag->str() : std::string{};
   auto& st = meters_[meter];
   dirty_ = true;
 

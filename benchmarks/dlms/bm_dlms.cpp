@@ -121,7 +121,7 @@ void bm_record_only(benchmark::State& state, message_kind kind) {
       r.fields.emplace_back(f.key, f.value, f.unit, f.obis);
     r.tags.reserve(model.tags.size());
     for (const auto& [k, v] : model.tags)
-      r.tags.emplace_back(text{k}, text{v});
+      r.tags.emplace_back(k, v);
     r.time_ns = model.time_ns;
     out.push_back(std::move(r));
     benchmark::DoNotOptimize(out.data());

@@ -176,7 +176,7 @@ bool line_encoder::encode(const record& rec, std::string& out) {
   bool sorted = true;
   for (size_t i = 1; i < tags.size() && sorted; ++i)
     sorted = !(tags[i].first < tags[i - 1].first);
-  auto append_tag = [&](const std::pair<std::string, std::string>& t) {
+  auto append_tag = [&](const std::pair<field_text, field_text>& t) {
     if (t.first.empty() || t.second.empty() || t.first == "time") {
       ++stats_.skipped_tags;
       return;

@@ -108,7 +108,7 @@ namespace {
 
 std::string device_name(const record& r, const discovery_options& opts) {
   if (const auto* t = r.tag(opts.device_tag); t != nullptr && !t->empty())
-    return *t;
+    return t->str();
   return r.name;
 }
 

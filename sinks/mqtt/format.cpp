@@ -39,7 +39,7 @@ std::optional<std::string> lookup(const record& r, std::string_view field_key,
   if (placeholder == "field")
     return field_key.empty() ? std::nullopt : std::optional<std::string>(field_key);
   if (const auto* t = r.tag(placeholder.substr(5)); t != nullptr && !t->empty())
-    return *t;
+    return t->str();
   return std::nullopt;
 }
 

@@ -42,6 +42,8 @@ TEST(DlmsDemoCapture, DecodesSixtyEncryptedMessagesAcrossTheTariffSwitch) {
   EXPECT_TRUE(r.errors.empty());
   ASSERT_EQ(r.records.size(), 60U);
   EXPECT_EQ(*r.records[0].tag("meter"), "LGZ1030000004242");
+  // 16 characters, stored in the tag itself (a std::string would have allocated).
+  EXPECT_TRUE(r.records[0].tag("meter")->is_inline());
   // 05:45:00 CET is 04:45:00 UTC.
   EXPECT_EQ(r.records[0].time_ns, parse_iso("2026-01-19T04:45:00"));
   EXPECT_EQ(r.records[1].time_ns - r.records[0].time_ns, 5'000'000'000LL);

@@ -273,6 +273,13 @@ TEST(DlmsFrameDecoding, MapFieldsBorrowStaticTextAndOutliveTheDecoder) {
     EXPECT_TRUE(f.obis.is_borrowed()) << f.key;
   }
   EXPECT_GE(borrowed_keys, 10U);
+  // Tags: literal keys borrowed, the meter id and the profile stored in place.
+  const auto& tags = r.records[0].tags;
+  ASSERT_EQ(tags.size(), 2U);
+  EXPECT_TRUE(tags[0].first.is_borrowed());
+  EXPECT_TRUE(tags[1].first.is_borrowed());
+  EXPECT_TRUE(tags[0].second.is_inline());
+  EXPECT_TRUE(tags[1].second.is_inline());
   const auto copy = r.records[0];
   EXPECT_EQ(copy, r.records[0]);
 }

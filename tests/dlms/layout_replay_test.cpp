@@ -96,7 +96,7 @@ std::string describe(const decode_result& r) {
   for (const auto& rec : r.records) {
     s += "R " + rec.name + " " + std::to_string(rec.time_ns);
     for (const auto& [k, v] : rec.tags)
-      s += " " + k + "=" + v;
+      s += " " + k.str() + "=" + v.str();
     s += "\n";
     for (const auto& f : rec.fields) {
       char value[64];

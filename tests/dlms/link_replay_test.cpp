@@ -22,7 +22,7 @@ std::string describe_timed(const decode_result& r) {
   for (const auto& rec : r.records) {
     s += "R " + std::to_string(rec.time_ns);
     for (const auto& [k, v] : rec.tags)
-      s += " " + k + "=" + v;
+      s += " " + k.str() + "=" + v.str();
     for (const auto& f : rec.fields) {
       char value[64];
       double d = 0;

@@ -321,5 +321,28 @@ TEST(record, set_and_find_field_with_any_text) {
   EXPECT_NE(copy, r);
 }
 
+TEST(record, tags_hold_any_text_and_replace_by_key) {
+  record r;
+  r.set_tag(field_text::borrowed("meter"), std::string("LGZ1030655933512"));
+  r.set_tag("profile", "lge450");
+  r.set_tag(std::string("location"), std::string(40, 'x'));
+  ASSERT_EQ(r.tags.size(), 3u);
+  // A 16-character meter id and a short key are stored in place, a literal key borrowed.
+  EXPECT_TRUE(r.tags[0].first.is_borrowed());
+  EXPECT_TRUE(r.tags[0].second.is_inline());
+  EXPECT_TRUE(r.tags[2].second.is_heap());
+  ASSERT_NE(r.tag("meter"), nullptr);
+  EXPECT_EQ(*r.tag("meter"), "LGZ1030655933512");
+  EXPECT_EQ(*r.tag(std::string("location")), std::string(40, 'x'));
+  EXPECT_EQ(r.tag("missing"), nullptr);
+  r.set_tag("meter", "other");
+  ASSERT_EQ(r.tags.size(), 3u);
+  EXPECT_EQ(*r.tag("meter"), "other");
+  record copy = r;
+  EXPECT_EQ(copy, r);
+  copy.set_tag("profile", "lge570");
+  EXPECT_NE(copy, r);
+}
+
 } // namespace
 } // namespace wattline

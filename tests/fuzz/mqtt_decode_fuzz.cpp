@@ -47,7 +47,7 @@ bool round_trippable(const record& r) {
   }
   std::set<std::string> tags;
   for (const auto& [k, v] : r.tags)
-    if (!tags.insert(k).second)
+    if (!tags.insert(k.str()).second)
       return false;
   return true;
 }

@@ -16,7 +16,8 @@ record make(std::string name, std::vector<std::pair<std::string, std::string>> t
             int64_t t = 1'700'000'000'123'456'789) {
   record r;
   r.name = std::move(name);
-  r.tags = std::move(tags);
+  for (auto& [k, v] : tags)
+    r.tags.emplace_back(k, v);
   for (auto& [k, v] : fields)
     r.fields.push_back(field{k, v, {}, {}});
   r.time_ns = t;

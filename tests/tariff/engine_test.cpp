@@ -321,7 +321,7 @@ TEST_F(TariffEngine, MonthTotalSumsItsDays) {
                                     5 * ns_per_min, 2.0);
   std::map<std::string, int64_t> days, months;
   for (const auto& r : closed)
-    (*r.tag("period") == "day" ? days : months)[*r.tag("tariff")] +=
+    (*r.tag("period") == "day" ? days : months)[r.tag("tariff")->str()] +=
         kwh_to_units(number(r, "energy_import_kwh"));
   EXPECT_EQ(days, months);
   int64_t total = 0;
