@@ -328,6 +328,7 @@ struct decoder::impl {
   std::span<const uint8_t> data;
   size_t pos = 0;               // in `data`
   bool after_frame = false;     // pos is at the closing flag of an accepted frame
+  bool pending_flag = false;    // the stream ended with that closing flag, not kept in `buf`
   bool resyncing = false;       // skipping the remains of a rejected frame
   size_t garbage_run = 0;       // skipped bytes not yet reported
   std::vector<uint8_t> seg_buf; // HDLC segmentation
@@ -1854,7 +1855,18 @@ struct decoder::impl {
     st.bytes += bytes.size();
     // With nothing kept (then `pos` is 0), the caller's bytes are decoded where they are and only
     // what is left (an incomplete frame) is copied.
-    const bool in_place = buf.empty();
+    bool in_place = buf.empty();
+    if (pending_flag) {
+      // The closing flag the last feed ended with. Followed by a flag, it is flag fill that the
+      // run would step over (`after_frame` cleared); otherwise it may open the next frame.
+      pending_flag = false;
+      if (!bytes.empty() && bytes[0] == hdlc_flag) {
+        after_frame = false;
+      } else {
+        buf.assign(1, hdlc_flag);
+        in_place = false;
+      }
+    }
     if (!in_place) {
       // Compact before appending.
       if (pos > 0 && (pos >= buf.size() || pos > 4096)) {
@@ -1870,6 +1882,13 @@ struct decoder::impl {
       buf.clear();
       pos = 0;
       link_wait_pos = SIZE_MAX;
+    } else if (data.size() - pos == 1 && data[pos] == hdlc_flag && after_frame && !link_rec_on &&
+               link_wait_pos == SIZE_MAX) {
+      // Only the closing flag of a complete frame is left (the end of every HDLC message): keep
+      // it as a state, so that the next feed can be decoded in place.
+      pending_flag = true;
+      buf.clear();
+      pos = 0;
     } else if (in_place) {
       buf.assign(data.begin() + static_cast<ptrdiff_t>(pos), data.end());
       link_wait_pos = link_wait_pos == pos ? 0 : SIZE_MAX;
@@ -1885,6 +1904,7 @@ struct decoder::impl {
     buf.clear();
     pos = 0;
     after_frame = false;
+    pending_flag = false;
     resyncing = false;
     garbage_run = 0;
     seg_state = seg_status::idle;

@@ -346,6 +346,61 @@ TEST(DlmsNegativeFrames, LibraryVectorWithOctetStringBodyIsUnknownShape) {
   EXPECT_EQ(dec.stats().messages, 1U);
 }
 
+TEST(DlmsStreamDecoding, FeedsThatEndAtAClosingFlagDecodeLikeOneFeed) {
+  // Entry 14 (three HDLC frames) three times. A feed that ends with a frame's closing flag keeps
+  // that flag as a state rather than in the buffer; the next feed may start with an opening flag
+  // (flag fill), with the next frame's first byte (frames sharing one flag) or with garbage.
+  const auto message = frame_bytes(14);
+  std::vector<std::span<const uint8_t>> frames; // each without its flags
+  for (size_t at = 0; at < message.size();) {
+    ASSERT_EQ(message[at], 0x7E);
+    const size_t length = ((message[at + 1] & 0x07U) << 8) | message[at + 2];
+    frames.push_back(std::span(message).subspan(at + 1, length));
+    ASSERT_EQ(message[at + length + 1], 0x7E);
+    at += length + 2;
+  }
+  ASSERT_EQ(frames.size(), 3U);
+  enum class join { separate_flags, shared_flag, garbage_between };
+  for (const auto how : {join::separate_flags, join::shared_flag, join::garbage_between}) {
+    // The stream and the position after every closing flag.
+    std::vector<uint8_t> stream;
+    std::vector<size_t> cuts;
+    for (int k = 0; k < 3; ++k)
+      for (const auto& f : frames) {
+        if (stream.empty() || how != join::shared_flag)
+          stream.push_back(0x7E);
+        stream.insert(stream.end(), f.begin(), f.end());
+        stream.push_back(0x7E);
+        cuts.push_back(stream.size());
+        if (how == join::garbage_between)
+          stream.insert(stream.end(), {0x01, 0x02, 0x03});
+      }
+    decoder whole_dec(frame_options(14));
+    const auto whole = whole_dec.feed(stream, 1);
+    ASSERT_EQ(whole.records.size(), 3U);
+    decoder dec(frame_options(14));
+    decode_result r;
+    size_t from = 0;
+    for (size_t cut : cuts) {
+      dec.feed(std::span(stream).subspan(from, cut - from), 1, r);
+      from = cut;
+    }
+    dec.feed(std::span(stream).subspan(from), 1, r);
+    ASSERT_EQ(r.records.size(), 3U);
+    for (size_t k = 0; k < 3; ++k)
+      EXPECT_EQ(r.records[k], whole.records[k]) << "message " << k;
+    ASSERT_EQ(r.errors.size(), whole.errors.size());
+    for (size_t k = 0; k < r.errors.size(); ++k) {
+      EXPECT_EQ(r.errors[k].kind, whole.errors[k].kind);
+      EXPECT_EQ(r.errors[k].message, whole.errors[k].message);
+    }
+    // Skipped bytes are reported when the next frame is accepted: the last three never are.
+    EXPECT_EQ(r.errors.size(), how == join::garbage_between ? 8U : 0U);
+    EXPECT_EQ(dec.stats().frames, 9U);
+    EXPECT_EQ(dec.stats().bytes, stream.size());
+  }
+}
+
 TEST(DlmsStreamDecoding, ManyMessagesInOneChunkWithGarbageBetween) {
   // Unencrypted entries whose messages carry a meter id, decoded with one generic decoder.
   const std::vector<size_t> entries{0, 1, 2, 4, 8, 9, 10, 11, 12, 17, 19, 22};
