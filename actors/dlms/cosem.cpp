@@ -144,18 +144,29 @@ std::array<uint8_t, 12> encode_datetime(const cosem_datetime& dt) noexcept {
 namespace {
 
 /// Wall time of a date-time as a duration since the local epoch; nullopt when not convertible.
-std::optional<std::chrono::nanoseconds> wall_time_ns(const cosem_datetime& dt) noexcept {
+std::optional<std::chrono::nanoseconds> wall_time_ns(const cosem_datetime& dt,
+                                                     day_cache* days = nullptr) noexcept {
   using namespace std::chrono;
   if (dt.year == 0xFFFF || dt.year < 1970 || dt.year > 2200 || dt.month < 1 || dt.month > 12 ||
       dt.day < 1 || dt.day > 31 || dt.hour > 23 || dt.minute > 59 || dt.second > 59)
     return std::nullopt;
   if (dt.hundredths != 0xFF && dt.hundredths > 99)
     return std::nullopt;
-  const date::year_month_day ymd{date::year{dt.year}, date::month{dt.month}, date::day{dt.day}};
-  if (!ymd.ok())
-    return std::nullopt;
-  const auto wall = date::sys_days{ymd}.time_since_epoch() + hours{dt.hour} + minutes{dt.minute} +
-                    seconds{dt.second} +
+  const uint32_t key = (uint32_t{dt.year} << 16) | (uint32_t{dt.month} << 8) | dt.day;
+  int64_t day;
+  if (days != nullptr && days->key == key) {
+    day = days->day;
+  } else {
+    const date::year_month_day ymd{date::year{dt.year}, date::month{dt.month}, date::day{dt.day}};
+    if (!ymd.ok())
+      return std::nullopt;
+    day = date::sys_days{ymd}.time_since_epoch().count();
+    if (days != nullptr) {
+      days->key = key;
+      days->day = day;
+    }
+  }
+  const auto wall = date::days{day} + hours{dt.hour} + minutes{dt.minute} + seconds{dt.second} +
                     milliseconds{dt.hundredths == 0xFF ? 0 : dt.hundredths * 10};
   return duration_cast<nanoseconds>(wall);
 }
@@ -249,7 +260,7 @@ std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone
 std::optional<int64_t> to_utc_ns(const cosem_datetime& dt, const date::time_zone* tz,
                                  zone_offset_cache& cache) noexcept {
   using namespace std::chrono;
-  const auto wall_ns = wall_time_ns(dt);
+  const auto wall_ns = wall_time_ns(dt, &cache.days);
   if (!wall_ns)
     return std::nullopt;
   if (dt.deviation_specified())
@@ -349,8 +360,7 @@ apdu_status parse_ciphered(std::span<const uint8_t> apdu, ciphered_apdu& out) no
     return apdu_status::malformed;
   if (apdu.size() < pos + 8)
     return apdu_status::truncated;
-  for (size_t i = 0; i < 8; ++i)
-    out.system_title[i] = apdu[pos + i];
+  std::memcpy(out.system_title.data(), apdu.data() + pos, 8);
   pos += 8;
   size_t len = 0;
   switch (read_ber_length(apdu, pos, len)) {

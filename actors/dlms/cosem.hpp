@@ -134,6 +134,14 @@ parse_datetime(std::span<const uint8_t> b) noexcept {
 /// a specified deviation within +-900 minutes), without converting.
 [[nodiscard]] bool utc_convertible(const cosem_datetime& dt) noexcept;
 
+/// The day number of the last date converted (dates change once a day, times every message).
+struct day_cache {
+  /// year << 16 | month << 8 | day; 0 = none (no valid date has month 0).
+  uint32_t key = 0;
+  /// Days since 1970-01-01.
+  int64_t day = 0;
+};
+
 /// A stretch of local time in which one zone's wall times are unambiguous and share one UTC
 /// offset (the current standard or DST period), remembered between `to_utc_ns` calls so that
 /// consecutive messages skip the zone's rule lookup.
@@ -145,6 +153,8 @@ struct zone_offset_cache {
   int64_t local_end_s = 0;
   /// UTC = local - offset.
   int64_t offset_s = 0;
+  /// The calendar date of the last conversion (any zone).
+  day_cache days;
 };
 
 /// Same as `to_utc_ns(dt, tz)`, reading and refilling `cache` for wall times in `tz`.

@@ -236,6 +236,13 @@ inline void add_field(std::vector<field>& fields, const field_text& key, double 
 #endif
 }
 
+/// Resizes `v` to `n` bytes; inline when the size is already right (a message's buffers mostly
+/// keep the size of the previous message's).
+inline void set_size(std::vector<uint8_t>& v, size_t n) {
+  if (v.size() != n) [[unlikely]]
+    v.resize(n);
+}
+
 /// Unaligned 64-bit load.
 inline uint64_t load64(const uint8_t* p) noexcept {
   uint64_t v;
@@ -364,11 +371,14 @@ struct decoder::impl {
   }
 
   void flush_garbage() {
-    if (garbage_run > 0) {
-      const size_t n = garbage_run;
-      garbage_run = 0;
-      report(error_kind::garbage, std::to_string(n) + " bytes outside any frame skipped");
-    }
+    if (garbage_run > 0) [[unlikely]]
+      report_garbage();
+  }
+
+  [[gnu::noinline]] void report_garbage() {
+    const size_t n = garbage_run;
+    garbage_run = 0;
+    report(error_kind::garbage, std::to_string(n) + " bytes outside any frame skipped");
   }
 
   void skip(size_t n) {
@@ -669,7 +679,7 @@ struct decoder::impl {
       return link_match::wait;
     }
     link_rec_abort();
-    gbt_msg.resize(t.data_len);
+    set_size(gbt_msg, t.data_len);
     uint8_t* to = gbt_msg.data();
     for (const auto& fr : t.frames) {
       accept_frame();
@@ -939,7 +949,7 @@ struct decoder::impl {
       return;
     }
     const auto iv = make_iv(c.system_title, c.invocation_counter);
-    plain.resize(c.payload.size());
+    set_size(plain, c.payload.size());
     if (!enc) {
       // Authenticated only: GMAC over SC || AK || plaintext.
       if (opts.auth_key && cipher) {
@@ -981,7 +991,7 @@ struct decoder::impl {
 
   /// Sets `aad` to SC || AK, the start of every GCM AAD (`opts.auth_key` is set).
   void set_aad(uint8_t sc) {
-    aad.resize(1 + opts.auth_key->size());
+    set_size(aad, 1 + opts.auth_key->size());
     aad[0] = sc;
     std::memcpy(aad.data() + 1, opts.auth_key->data(), opts.auth_key->size());
   }

@@ -402,6 +402,36 @@ TEST(DlmsCosemDateTime, ZoneOffsetCacheGivesTheSameTimesAcrossDstChanges) {
   }
 }
 
+TEST(DlmsCosemDateTime, DayCacheGivesTheSameTimesOnEveryDateAndRejectsInvalidOnes) {
+  // One cache through every day number 1 .. 31 of every month of 1999 .. 2101 (invalid dates
+  // such as 2023-02-29 or 2100-02-29 among them), each date followed by the same day in another
+  // month, another year and another century's year (a cache keyed on less than the whole date
+  // would hit), then by itself (a hit), also with a specified deviation: the cached conversion
+  // equals the uncached one.
+  const auto* zurich = date::locate_zone("Europe/Zurich");
+  const int16_t none = cosem_datetime::unspecified_deviation;
+  zone_offset_cache cache;
+  int valid = 0;
+  auto check = [&](int year, int month, int day, int16_t deviation) {
+    const auto t = dt(year, month, day, 12, 0, 1, deviation);
+    const auto expected = to_utc_ns(t, zurich);
+    EXPECT_EQ(to_utc_ns(t, zurich, cache), expected) << year << "-" << month << "-" << day;
+    return expected.has_value();
+  };
+  for (int year = 1999; year <= 2101; ++year)
+    for (int month = 1; month <= 12; ++month)
+      for (int day = 1; day <= 31; ++day) {
+        valid += check(year, month, day, none);
+        check(year, month % 12 + 1, day, none);
+        check(year, month, day, none);
+        check(year + 1, month, day, none);
+        check(year, month, day, -60);
+        check(year ^ 0x100, month, day, none);
+        check(year, month, day, none);
+      }
+  EXPECT_EQ(valid, 37620); // days from 1999-01-01 to 2101-12-31
+}
+
 TEST(DlmsCosemDateTime, WildcardsAndInvalidFieldsGiveNoTime) {
   auto t = dt(2023, 1, 1, 0, 0, 0, 0);
   t.year = 0xFFFF;
