@@ -3,6 +3,7 @@
 // The data units that flow between wattline nodes. Plain C++: no CAF include here, so that codecs
 // and transforms can use them without pulling the actor runtime into their compile units.
 
+#include <cassert>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,16 @@ public:
   [[nodiscard]] static field_text borrowed(std::string_view static_storage) noexcept {
     field_text t;
     t.set_external(static_storage.data(), static_storage.size(), borrowed_tag);
+    return t;
+  }
+
+  /// A copy of `other`, which must own nothing (inline or borrowed text, as a decoder's prepared
+  /// texts are): the 24 bytes are copied without looking at the kind. Copying heap text this way
+  /// would free it twice.
+  [[nodiscard]] static field_text unowned_copy(const field_text& other) noexcept {
+    assert(!other.is_heap());
+    field_text t;
+    std::memcpy(t.bytes_, other.bytes_, sizeof bytes_);
     return t;
   }
 

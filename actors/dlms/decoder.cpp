@@ -226,13 +226,21 @@ inline void add_field(std::vector<field>& fields, text_init key, double value, t
 #endif
 }
 
-/// Appends a field whose texts are copies of prepared ones (borrowed or inline: no allocation).
-inline void add_field(std::vector<field>& fields, const field_text& key, double value,
-                      const field_text& unit, const field_text& obis) {
+/// Converts to an `unowned_copy` of a prepared text that owns nothing.
+struct unowned_text {
+  const field_text& text;
+  // NOLINTNEXTLINE(google-explicit-constructor): the implicit conversion is the point.
+  operator field_text() const noexcept { return field_text::unowned_copy(text); }
+};
+
+/// Appends a field whose texts are copies of prepared ones that own nothing (borrowed or inline;
+/// the layout recording refuses others): the texts are copied without looking at their kind.
+inline void add_prepared_field(std::vector<field>& fields, const field_text& key, double value,
+                               const field_text& unit, const field_text& obis) {
 #if defined(__cpp_aggregate_paren_init)
-  fields.emplace_back(key, value, unit, obis);
+  fields.emplace_back(unowned_text{key}, value, unowned_text{unit}, unowned_text{obis});
 #else
-  fields.push_back(field{key, value, unit, obis});
+  fields.push_back(field{unowned_text{key}, value, unowned_text{unit}, unowned_text{obis}});
 #endif
 }
 
@@ -1046,8 +1054,13 @@ struct decoder::impl {
   struct body_layout {
     /// One field: where its value's A-XDR element starts and how it is scaled.
     struct value_step {
-      uint32_t at = 0;  // offset of the element's tag in the body
-      uint8_t tag = 0;  // the element's type tag (one of the fixed bytes)
+      uint32_t at = 0; // offset of the element's tag in the body
+      uint8_t tag = 0; // the element's type tag (one of the fixed bytes)
+      // An integer of 1, 2 or 4 bytes with 4 bytes to read in the body: its value is the top
+      // bytes of a big-endian 32-bit load, shifted down by `shift` (sign-extending if signed).
+      bool direct = false;
+      bool is_signed = false;
+      uint8_t shift = 0;
       scale_step scale; // the scaler-unit's or the map factor's; none: * 1
       field_text key;
       field_text unit;
@@ -1105,12 +1118,36 @@ struct decoder::impl {
     auto& step = recording.values.emplace_back();
     step.at = static_cast<uint32_t>(value_at - recording_base);
     step.tag = static_cast<uint8_t>(v.type);
+    int width = 0;
+    switch (step.tag) {
+    case 0x06: // double-long-unsigned
+    case 0x05: // double-long
+      width = 4;
+      break;
+    case 0x12: // long-unsigned
+    case 0x10: // long
+      width = 2;
+      break;
+    case 0x11: // unsigned
+    case 0x16: // enum
+    case 0x0F: // integer
+      width = 1;
+      break;
+    default:
+      break;
+    }
+    step.direct = width != 0 && size_t{step.at} + 1 + 4 <= recording.bytes.size();
+    step.is_signed = step.tag == 0x05 || step.tag == 0x10 || step.tag == 0x0F;
+    step.shift = static_cast<uint8_t>(32 - 8 * width);
     step.scale = it.has_su     ? scaler_step(it.scaler)
                  : factor >= 0 ? map_factors[static_cast<size_t>(factor)].step()
                                : scale_step{};
     step.key = f.key;
     step.unit = f.unit;
     step.obis = f.obis;
+    // The replay copies these texts without checking their kind (`unowned_copy`).
+    if (f.key.is_heap() || f.unit.is_heap() || f.obis.is_heap())
+      recording_ok = false;
     vary_value(v);
   }
 
@@ -1142,40 +1179,46 @@ struct decoder::impl {
     for (const auto& step : layout.values) {
       const uint8_t* v = p + step.at + 1;
       double raw;
-      switch (step.tag) {
-      case 0x06: // double-long-unsigned
-        raw = static_cast<double>(static_cast<int64_t>(load_be32(v)));
-        break;
-      case 0x05: // double-long
-        raw = static_cast<double>(static_cast<int32_t>(load_be32(v)));
-        break;
-      case 0x12: // long-unsigned
-        raw = static_cast<double>((v[0] << 8) | v[1]);
-        break;
-      case 0x10: // long
-        raw = static_cast<double>(static_cast<int16_t>((v[0] << 8) | v[1]));
-        break;
-      case 0x11: // unsigned
-      case 0x16: // enum
-        raw = static_cast<double>(v[0]);
-        break;
-      case 0x0F: // integer
-        raw = static_cast<double>(static_cast<int8_t>(v[0]));
-        break;
-      default: {
-        size_t pos = base + step.at;
-        data_node node;
-        if (!flat_element(a, pos, node))
-          return false;
-        raw = numeric_value(node);
-        if (!std::isfinite(raw))
-          return false;
-      }
+      if (step.direct) {
+        const uint32_t w = load_be32(v);
+        raw = step.is_signed ? static_cast<double>(static_cast<int32_t>(w) >> step.shift)
+                             : static_cast<double>(w >> step.shift);
+      } else {
+        switch (step.tag) {
+        case 0x06: // double-long-unsigned
+          raw = static_cast<double>(static_cast<int64_t>(load_be32(v)));
+          break;
+        case 0x05: // double-long
+          raw = static_cast<double>(static_cast<int32_t>(load_be32(v)));
+          break;
+        case 0x12: // long-unsigned
+          raw = static_cast<double>((v[0] << 8) | v[1]);
+          break;
+        case 0x10: // long
+          raw = static_cast<double>(static_cast<int16_t>((v[0] << 8) | v[1]));
+          break;
+        case 0x11: // unsigned
+        case 0x16: // enum
+          raw = static_cast<double>(v[0]);
+          break;
+        case 0x0F: // integer
+          raw = static_cast<double>(static_cast<int8_t>(v[0]));
+          break;
+        default: {
+          size_t pos = base + step.at;
+          data_node node;
+          if (!flat_element(a, pos, node))
+            return false;
+          raw = numeric_value(node);
+          if (!std::isfinite(raw))
+            return false;
+        }
+        }
       }
       const double value = step.scale.apply(raw);
       if (!std::isfinite(value))
         return false;
-      add_field(s.r.fields, step.key, value, step.unit, step.obis);
+      add_prepared_field(s.r.fields, step.key, value, step.unit, step.obis);
     }
     // The recorded date-times were octet strings or date-times of 12 bytes (`datetime_of`), and
     // their tag and length are among the compared bytes.

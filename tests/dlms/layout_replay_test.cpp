@@ -214,6 +214,54 @@ TEST(DlmsLayoutReplay, ValueDependentDecisionsAreTakenAgain) {
     }
 }
 
+TEST(DlmsLayoutReplay, EveryIntegerTypeReplaysTheWalksValueAtItsExtremes) {
+  // Shape B with one register of each integer type (scaled, so that the sign also reaches the
+  // scaling), the last one a 1-byte value ending the body (fewer than 4 bytes after its tag).
+  struct values {
+    int8_t i8;
+    uint8_t u8;
+    int16_t i16;
+    uint16_t u16;
+    int32_t i32;
+    uint32_t u32;
+    uint8_t e8;
+    int8_t last;
+  };
+  auto body = [](const values& v) {
+    axdr_writer w;
+    w.structure(25);
+    w.date_time(clock_at(10, 15));
+    w.obis(code(0, 0, 96, 1, 0)).octet_string(meter_id);
+    w.obis(code(1, 0, 81, 7, 0)).int8(v.i8).scaler_unit(0, 8);
+    w.obis(code(1, 0, 13, 7, 0)).uint8(v.u8).scaler_unit(-2, 255);
+    w.obis(code(1, 0, 16, 7, 0)).int16(v.i16).scaler_unit(-1, 27);
+    w.obis(code(1, 0, 32, 7, 0)).uint16(v.u16).scaler_unit(-1, 35);
+    w.obis(code(1, 0, 36, 7, 0)).int32(v.i32).scaler_unit(-3, 27);
+    w.obis(code(1, 0, 1, 8, 0)).uint32(v.u32).scaler_unit(0, 30);
+    w.obis(code(0, 0, 96, 14, 0)).enumeration(v.e8);
+    w.obis(code(1, 0, 56, 7, 0)).int8(v.last);
+    return encode_data_notification(7, std::nullopt, w.bytes());
+  };
+  const values first{1, 2, 3, 4, 5, 6, 7, 8};
+  size_t replayed = 0;
+  for (const values& v : {values{-128, 255, -32768, 65535, INT32_MIN, UINT32_MAX, 255, -128},
+                          values{127, 0, 32767, 0, INT32_MAX, 0, 0, 127},
+                          values{-1, 128, -1, 32768, -1, 2147483648U, 1, -1},
+                          values{-100, 17, -250, 2301, -123456789, 4408736, 3, -7}}) {
+    decoder dec(raw_options());
+    (void)dec.feed(body(first), receive_ns);
+    const auto got = dec.feed(body(v), receive_ns);
+    replayed += dec.stats().replayed;
+    decoder walker(raw_options(false));
+    (void)walker.feed(body(first), receive_ns);
+    const auto want = walker.feed(body(v), receive_ns);
+    ASSERT_EQ(got.records.size(), 1U) << describe(got);
+    ASSERT_EQ(got.records[0].fields.size(), 8U) << describe(got);
+    EXPECT_EQ(describe(got), describe(want));
+  }
+  EXPECT_EQ(replayed, 4U);
+}
+
 TEST(DlmsLayoutReplay, EveryByteChangeOfARememberedBodyDecodesAsTheWalkDoes) {
   size_t replays = 0;
   size_t walks = 0;
