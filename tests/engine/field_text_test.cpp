@@ -299,6 +299,18 @@ TEST(field_text, vector_of_fields_survives_reallocation) {
   EXPECT_EQ(copy, fields);
 }
 
+TEST(field_text, unowned_copy_keeps_inline_and_borrowed_text) {
+  const field_text in_place("1-0:1.8.0*255");
+  const field_text lent = field_text::borrowed("ACTIVE_ENERGY_P");
+  const auto a = field_text::unowned_copy(in_place);
+  const auto b = field_text::unowned_copy(lent);
+  EXPECT_TRUE(a.is_inline());
+  EXPECT_EQ(a, in_place);
+  EXPECT_NE(static_cast<const void*>(a.data()), static_cast<const void*>(in_place.data()));
+  EXPECT_TRUE(b.is_borrowed());
+  EXPECT_EQ(static_cast<const void*>(b.data()), static_cast<const void*>(lent.data()));
+}
+
 TEST(record, set_and_find_field_with_any_text) {
   record r;
   r.set_field("POWER", 1.0);
