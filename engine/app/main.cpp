@@ -20,8 +20,12 @@ namespace {
 using namespace wattline;
 
 // The malloc this process runs with, looked up at run time: jemalloc when its control interface
-// is loaded (the default build links it), glibc's otherwise.
+// is loaded (the default build links it on x86-64), the sanitizer's in a sanitizer build, glibc's
+// otherwise.
 std::string allocator_name() {
+#if defined(__SANITIZE_ADDRESS__)
+  return "AddressSanitizer's allocator";
+#else
   using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
   if (auto* ctl = reinterpret_cast<mallctl_fn>(::dlsym(RTLD_DEFAULT, "mallctl"))) {
     const char* version = nullptr;
@@ -31,6 +35,7 @@ std::string allocator_name() {
     return "jemalloc";
   }
   return "glibc malloc";
+#endif
 }
 
 // Prints every diagnostic; returns true when none is an error.

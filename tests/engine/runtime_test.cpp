@@ -269,6 +269,8 @@ TEST_F(Runtime, VersionNamesTheAllocatorTheProcessRunsWith) {
 #if defined(WATTLINE_EXPECT_JEMALLOC)
   // The default build links jemalloc; the line comes from jemalloc's own control interface.
   EXPECT_NE(out.find("\nallocator: jemalloc 5."), std::string::npos) << out;
+#elif defined(__SANITIZE_ADDRESS__)
+  EXPECT_NE(out.find("\nallocator: AddressSanitizer's allocator"), std::string::npos) << out;
 #else
   EXPECT_NE(out.find("\nallocator: glibc malloc"), std::string::npos) << out;
 #endif
