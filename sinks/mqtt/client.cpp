@@ -748,9 +748,12 @@ public:
     bool abandoned = drop_op(o);
     notify_waiters();
     if (abandoned) {
-      // Already reported as failed by connection_lost; keep the token accepted for consistency.
+      // Already reported as failed by connection_lost; keep the token accepted for consistency,
+      // counted as the accepted publish it was (the caller counts a resend on success too).
       std::lock_guard lk(mu);
       ++stats.published;
+      if (msg.attempt > 0)
+        ++stats.resent;
       return {id, publish_error::none, {}};
     }
     switch (rc) {
