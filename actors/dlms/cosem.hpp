@@ -93,9 +93,8 @@ struct cosem_datetime {
   friend bool operator==(const cosem_datetime&, const cosem_datetime&) = default;
 };
 
-/// Writes the 12 date-time bytes at `b` into `dt`, field by field (no validation). Hot paths fill
-/// an `optional`'s value in place with it (`read_datetime(b, time.emplace())`): an optional
-/// returned by value is built with narrow stores and read back as whole words, which stalls.
+/// Writes the 12 date-time bytes at `b` into `dt`, field by field (no validation); callers that
+/// hold an `optional` fill its value in place (`read_datetime(b, time.emplace())`).
 inline void read_datetime(const uint8_t* b, cosem_datetime& dt) noexcept {
   dt.year = static_cast<uint16_t>((b[0] << 8) | b[1]);
   dt.month = b[2];

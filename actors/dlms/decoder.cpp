@@ -1118,27 +1118,13 @@ struct decoder::impl {
     auto& step = recording.values.emplace_back();
     step.at = static_cast<uint32_t>(value_at - recording_base);
     step.tag = static_cast<uint8_t>(v.type);
-    int width = 0;
-    switch (step.tag) {
-    case 0x06: // double-long-unsigned
-    case 0x05: // double-long
-      width = 4;
-      break;
-    case 0x12: // long-unsigned
-    case 0x10: // long
-      width = 2;
-      break;
-    case 0x11: // unsigned
-    case 0x16: // enum
-    case 0x0F: // integer
-      width = 1;
-      break;
-    default:
-      break;
-    }
-    step.direct = width != 0 && size_t{step.at} + 1 + 4 <= recording.bytes.size();
-    step.is_signed = step.tag == 0x05 || step.tag == 0x10 || step.tag == 0x0F;
-    step.shift = static_cast<uint8_t>(32 - 8 * width);
+    using enum data_type;
+    const bool is_signed = v.type == int8 || v.type == int16 || v.type == int32;
+    const bool integer = is_signed || v.type == uint8 || v.type == uint16 || v.type == uint32 ||
+                         v.type == enumeration;
+    step.direct = integer && size_t{step.at} + 1 + 4 <= recording.bytes.size();
+    step.is_signed = is_signed;
+    step.shift = static_cast<uint8_t>(32 - 8 * (integer ? fixed_size(v.type) : 0));
     step.scale = it.has_su     ? scaler_step(it.scaler)
                  : factor >= 0 ? map_factors[static_cast<size_t>(factor)].step()
                                : scale_step{};
@@ -1184,36 +1170,14 @@ struct decoder::impl {
         raw = step.is_signed ? static_cast<double>(static_cast<int32_t>(w) >> step.shift)
                              : static_cast<double>(w >> step.shift);
       } else {
-        switch (step.tag) {
-        case 0x06: // double-long-unsigned
-          raw = static_cast<double>(static_cast<int64_t>(load_be32(v)));
-          break;
-        case 0x05: // double-long
-          raw = static_cast<double>(static_cast<int32_t>(load_be32(v)));
-          break;
-        case 0x12: // long-unsigned
-          raw = static_cast<double>((v[0] << 8) | v[1]);
-          break;
-        case 0x10: // long
-          raw = static_cast<double>(static_cast<int16_t>((v[0] << 8) | v[1]));
-          break;
-        case 0x11: // unsigned
-        case 0x16: // enum
-          raw = static_cast<double>(v[0]);
-          break;
-        case 0x0F: // integer
-          raw = static_cast<double>(static_cast<int8_t>(v[0]));
-          break;
-        default: {
-          size_t pos = base + step.at;
-          data_node node;
-          if (!flat_element(a, pos, node))
-            return false;
-          raw = numeric_value(node);
-          if (!std::isfinite(raw))
-            return false;
-        }
-        }
+        // Other numbers, and integers too close to the body's end for the 4-byte load.
+        size_t pos = base + step.at;
+        data_node node;
+        if (!flat_element(a, pos, node))
+          return false;
+        raw = numeric_value(node);
+        if (!std::isfinite(raw))
+          return false;
       }
       const double value = step.scale.apply(raw);
       if (!std::isfinite(value))
